@@ -1,0 +1,234 @@
+"""The source plugin interface and the HTTP helper every adapter shares.
+
+A source knows one API. ``fetch`` talks HTTP through the ``httpx.AsyncClient`` it is
+handed (live, or a replay snapshot behind ``httpx.MockTransport``: the code cannot tell)
+and returns the raw responses; ``parse`` is a pure function from those recorded bytes to
+normalised rows. The framework (``index.scrape``) stores the bytes, validates the rows
+and quarantines what is impossible; a source never touches the store.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
+
+import httpx
+import polars as pl
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from index.errors import SourceError
+
+USER_AGENT = "spotindex/0.1 (+https://github.com/spotindex/spotindex; reference index for AI compute)"
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"})
+REDACTED = "<redacted>"
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One HTTP exchange as recorded: what ``parse`` reads and the store keeps by hash."""
+
+    source: str
+    method: str
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    captured_at: datetime
+    request_body: bytes | None = None
+    meta: Mapping[str, str] = field(default_factory=dict)  # e.g. which query a response answers
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    def json(self) -> Any:
+        """The body as JSON, or a SourceError that says what came back instead."""
+        text_head = self.body[:200].decode("utf-8", "replace").strip()
+        if not self.body.strip():
+            raise SourceError(self.source, "empty response body", url=self.url)
+        try:
+            return json.loads(self.body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            what = "HTML instead of JSON" if text_head.lower().startswith(("<!doctype", "<html")) else "invalid JSON"
+            raise SourceError(self.source, f"{what} ({exc.__class__.__name__}: {exc}); body starts {text_head[:80]!r}",
+                              url=self.url) from None
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to store: credentials replaced, whatever the casing."""
+    return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
+
+
+def redact_url(url: str, secret_params: Sequence[str] = ("key", "api_key", "apikey", "token", "access_token")) -> str:
+    """A URL safe to store: secret query parameters replaced."""
+    u = httpx.URL(url)
+    params = [(k, REDACTED if k.lower() in secret_params else v) for k, v in u.params.multi_items()]
+    return str(u.copy_with(params=params)) if params else str(u)
+
+
+class RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response):
+        self.response = response
+        super().__init__(f"HTTP {response.status_code}")
+
+
+def _retry_after_seconds(response: httpx.Response, cap: float) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return min(cap, max(0.0, float(value)))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        if parsed is None:
+            return None
+        return min(cap, max(0.0, (parsed - datetime.now(UTC)).total_seconds()))
+
+
+async def request(
+    client: httpx.AsyncClient,
+    source: str,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json_body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    attempts: int = 4,
+    max_wait: float = 30.0,
+    meta: Mapping[str, str] | None = None,
+) -> RawResponse:
+    """One request with retries on 429/5xx (honouring ``Retry-After``) and transport errors.
+
+    Returns the response as a RawResponse with secret headers and query parameters
+    redacted; a final non-2xx status raises SourceError naming the source and URL.
+    """
+    backoff = wait_exponential(multiplier=0.5, max=max_wait)
+
+    def wait(retry_state: Any) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, RetryableStatus):
+            hinted = _retry_after_seconds(exc.response, max_wait)
+            if hinted is not None:
+                return hinted
+        return float(backoff(retry_state))
+
+    last: httpx.Response | None = None
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait,
+        retry=retry_if_exception(lambda e: isinstance(e, RetryableStatus | httpx.TransportError)),
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                resp = await client.request(method, url, params=params, json=json_body, headers=headers)
+                last = resp
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    raise RetryableStatus(resp)
+    except RetryableStatus as exc:
+        raise SourceError(source, f"HTTP {exc.response.status_code} after {attempts} attempts",
+                          url=redact_url(str(exc.response.request.url))) from None
+    except httpx.TimeoutException as exc:
+        raise SourceError(source, f"timed out after {attempts} attempts ({exc.__class__.__name__})",
+                          url=redact_url(url)) from None
+    except httpx.TransportError as exc:
+        raise SourceError(source, f"connection failed after {attempts} attempts: {exc}", url=redact_url(url)) from None
+    assert last is not None
+    if last.status_code >= 400:
+        raise SourceError(source, f"HTTP {last.status_code}: {last.text[:120]!r}", url=redact_url(str(last.request.url)))
+    req_body = last.request.content if last.request.content else None
+    return RawResponse(
+        source=source,
+        method=method.upper(),
+        url=redact_url(str(last.request.url)),
+        status=last.status_code,
+        headers=redact_headers(dict(last.headers)),
+        body=last.content,
+        captured_at=datetime.now(UTC),
+        request_body=req_body,
+        meta=dict(meta or {}),
+    )
+
+
+Kind = Literal["gpu", "token"]
+
+
+class Source(ABC):
+    """A scraper plugin. Subclass, set the class attributes, implement fetch and parse.
+
+    Register a third-party source with an entry point in the group ``spotindex.sources``
+    pointing at the subclass; built-in modules in ``sources/`` expose ``SOURCE``.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[Kind]
+    description: ClassVar[str] = ""
+    key_env: ClassVar[str | None] = None  # environment variable holding the API key, if one is needed
+    key_optional: ClassVar[bool] = False  # True: the source runs without the key, with less data
+    venues: ClassVar[tuple[str, ...]] = ()  # venues it reports (documentation; aggregators list many)
+    parser_checked: ClassVar[str] = ""  # ISO date the parser was last checked against a real response
+    enabled_by_default: ClassVar[bool] = True
+    timeout_s: ClassVar[float] = 30.0
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.key_env) if self.key_env else None
+
+    def missing_key(self) -> bool:
+        """True when the source needs a key that the environment does not provide."""
+        return bool(self.key_env) and not self.key_optional and not self.api_key()
+
+    @abstractmethod
+    async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:
+        """Perform the requests (pagination, auth) and return the raw responses."""
+
+    @abstractmethod
+    def parse(self, raw: Sequence[RawResponse], observed_at: datetime) -> pl.DataFrame:
+        """Pure: recorded responses to normalised rows (index.schemas). Raise SourceError on bad shape."""
+
+
+def as_float(value: Any) -> float | None:
+    """A number from JSON that may be a number, a numeric string, null or junk (-> None)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def require_list(source: str, payload: Any, key: str | None, url: str | None = None) -> list[Any]:
+    """``payload[key]`` as a list, or a SourceError naming the missing or mistyped field."""
+    value = payload
+    if key is not None:
+        if not isinstance(payload, dict) or key not in payload:
+            found = sorted(payload)[:8] if isinstance(payload, dict) else type(payload).__name__
+            raise SourceError(source, f"missing; response has {found}", field=key, url=url)
+        value = payload[key]
+    if not isinstance(value, list):
+        raise SourceError(source, f"expected a list, got {type(value).__name__}", field=key or "<body>", url=url)
+    return value
+
+
+def require_field_somewhere(source: str, records: Sequence[Mapping[str, Any]], fields: Sequence[str],
+                            url: str | None = None) -> None:
+    """A field absent from every record is a schema change (renamed field), not a bad row."""
+    dicts = [r for r in records if isinstance(r, Mapping)]
+    if not dicts:
+        return
+    for name in fields:
+        if all(name not in r for r in dicts):
+            raise SourceError(source, f"absent from all {len(dicts)} records: the API schema changed?",
+                              field=name, url=url)
