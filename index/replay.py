@@ -6,7 +6,8 @@ A snapshot is a directory::
                               {"captured_at": ISO-8601 UTC, "responses": [
                                  {"source", "method", "url", "status", "headers", "body",
                                   "request_body_sha256", "meta"}]}]}
-    bodies/<sha256>.bin    response bodies, content-addressed (identical bodies stored once)
+    bodies/<sha256>.bin    response bodies, content-addressed (identical bodies stored once);
+    bodies/<sha256>.bin.gz larger bodies are kept gzip-compressed (the sha256 is of the plain bytes)
 
 Each capture is one scrape round at one time. Replaying a capture builds a transport that
 answers exactly the recorded requests (method, URL with sorted query, request-body hash), so
@@ -17,6 +18,7 @@ redacted (sources.base.redact_*), and the lookup redacts the live request the sa
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections import defaultdict
@@ -32,6 +34,12 @@ from index.errors import SpotindexError
 from sources.base import RawResponse, redact_headers, redact_url
 
 FORMAT = "spotindex-replay/1"
+GZIP_ABOVE_BYTES = 4096
+
+
+def _read_body(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
 def _iso(ts: datetime) -> str:
@@ -131,7 +139,7 @@ def load(path: Path | str) -> Snapshot:
             if r.get("request_body"):
                 req_body = (root / r["request_body"]).read_bytes()
             responses.append(RecordedResponse(r["source"], r["method"], r["url"], int(r["status"]),
-                                              dict(r.get("headers", {})), body_path.read_bytes(), req_body,
+                                              dict(r.get("headers", {})), _read_body(body_path), req_body,
                                               dict(r.get("meta", {}))))
         captures.append(Capture(parse_time(cap["captured_at"]), responses))
     captures.sort(key=lambda c: c.captured_at)
@@ -148,11 +156,13 @@ class SnapshotWriter:
         self._captures: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
 
     def _store(self, data: bytes) -> str:
-        rel = f"bodies/{hashlib.sha256(data).hexdigest()}.bin"
+        compress = len(data) > GZIP_ABOVE_BYTES
+        rel = f"bodies/{hashlib.sha256(data).hexdigest()}.bin" + (".gz" if compress else "")
         target = self.root / rel
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            # mtime=0: the same body always compresses to the same bytes (reproducible snapshots)
+            target.write_bytes(gzip.compress(data, mtime=0) if compress else data)
         return rel
 
     def add(self, captured_at: datetime, resp: RawResponse | RecordedResponse) -> None:

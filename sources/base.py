@@ -144,7 +144,8 @@ async def request(
         raise SourceError(source, f"connection failed after {attempts} attempts: {exc}", url=redact_url(url)) from None
     assert last is not None
     if last.status_code >= 400:
-        raise SourceError(source, f"HTTP {last.status_code}: {last.text[:120]!r}", url=redact_url(str(last.request.url)))
+        raise SourceError(source, f"HTTP {last.status_code}: {last.text[:120]!r}",
+                          url=redact_url(str(last.request.url)))
     req_body = last.request.content if last.request.content else None
     return RawResponse(
         source=source,

@@ -1,0 +1,33 @@
+# Everything a fresh machine with python3 needs: the venv is built from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= data/spotindex.duckdb
+REPLAY ?= data/replay/2026-11-20
+
+.PHONY: run test lint typecheck clean replay
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/spotindex run --replay $(REPLAY) --db $(DB) --out publish
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check index sources tests scripts
+	$(BIN)/mypy index
+
+# Regenerate the bundled replay snapshot from scripts/replay_factory (deterministic).
+replay: $(STAMP)
+	$(BIN)/python -m scripts.replay_factory
+
+clean:
+	rm -rf $(VENV) publish .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -f data/*.duckdb data/*.duckdb.wal

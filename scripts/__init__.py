@@ -1,0 +1,1 @@
+"""Maintenance scripts (not installed): the replay snapshot factory."""
