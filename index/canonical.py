@@ -65,6 +65,13 @@ def _gpu_tables() -> tuple[dict[str, GpuModel], dict[str, str], dict[str, Instan
             if key in aliases and aliases[key] != model_id:
                 raise ConfigError(f"gpu_models.toml: alias '{alias}' names both {aliases[key]} and {model_id}")
             aliases[key] = model_id
+    for alias, model_id in raw.get("aliases", {}).items():  # extra spellings, one line each
+        if model_id not in models:
+            raise ConfigError(f"gpu_models.toml: [aliases] '{alias}' names unknown model {model_id}")
+        key = fold(alias)
+        if key in aliases and aliases[key] != model_id:
+            raise ConfigError(f"gpu_models.toml: alias '{alias}' names both {aliases[key]} and {model_id}")
+        aliases[key] = model_id
     instances: dict[str, InstanceType] = {}
     for name, spec in raw.get("instances", {}).items():
         if spec["gpu_model"] not in models:

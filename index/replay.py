@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 
 from index.errors import SpotindexError
-from sources.base import RawResponse, redact_headers, redact_url
+from sources.base import RawResponse, redact_body, redact_headers, redact_url
 
 FORMAT = "spotindex-replay/1"
 GZIP_ABOVE_BYTES = 4096
@@ -58,7 +58,8 @@ def request_key(method: str, url: str, body: bytes | None) -> tuple[str, str, st
     u = httpx.URL(redact_url(url))
     params = sorted(u.params.multi_items())
     norm = str(u.copy_with(params=params)) if params else str(u.copy_with(query=None))
-    return method.upper(), norm, hashlib.sha256(body).hexdigest() if body else None
+    clean = redact_body(body)
+    return method.upper(), norm, hashlib.sha256(clean).hexdigest() if clean else None
 
 
 @dataclass
@@ -86,11 +87,14 @@ class Capture:
         table: dict[tuple[str, str, str | None], list[RecordedResponse]] = defaultdict(list)
         for r in self.responses:
             table[request_key(r.method, r.url, r.request_body)].append(r)
+        by_url: dict[tuple[str, str], list[RecordedResponse]] = defaultdict(list)
+        for r in self.responses:
+            by_url[request_key(r.method, r.url, None)[:2]].append(r)
         served: dict[tuple[str, str, str | None], int] = defaultdict(int)
 
         def handler(request: httpx.Request) -> httpx.Response:
             key = request_key(request.method, str(request.url), request.content or None)
-            hits = table.get(key)
+            hits = table.get(key) or by_url.get(key[:2])  # body-less match: a request body we could not match
             if not hits:
                 return httpx.Response(404, text=f"not recorded in replay snapshot {snapshot_name}: "
                                                 f"{key[0]} {key[1]}", request=request)
@@ -177,7 +181,7 @@ class SnapshotWriter:
             "meta": dict(resp.meta),
         }
         if resp.request_body:
-            entry["request_body"] = self._store(resp.request_body)
+            entry["request_body"] = self._store(redact_body(resp.request_body) or b"")
         self._captures[captured_at.astimezone(UTC)].append(entry)
 
     def add_all(self, captured_at: datetime, responses: Iterable[RawResponse | RecordedResponse]) -> None:

@@ -87,8 +87,11 @@ def _empty_rows(kind: str) -> pl.DataFrame:
 
 
 async def run_source(source: Source, client: httpx.AsyncClient, observed_at: datetime, dataset: str,
-                     timeout_s: float | None = None) -> SourceOutcome:
-    """Fetch, parse and validate one source; every failure becomes a status, never an exception."""
+                     timeout_s: float | None = None, require_keys: bool = True) -> SourceOutcome:
+    """Fetch, parse and validate one source; every failure becomes a status, never an exception.
+
+    ``require_keys`` is False in replay: recorded responses need no credentials.
+    """
     started = datetime.now(UTC)
     empty_q = empty_frame(QUARANTINE_SCHEMA)
 
@@ -98,7 +101,7 @@ async def run_source(source: Source, client: httpx.AsyncClient, observed_at: dat
                              rows if rows is not None else _empty_rows(source.kind),
                              q if q is not None else empty_q, raw or [], error)
 
-    if source.missing_key():
+    if require_keys and source.missing_key():
         return outcome("skipped", error=f"skipped: set {source.key_env}")
     raw: list[RawResponse] = []
     try:
@@ -128,9 +131,10 @@ async def run_source(source: Source, client: httpx.AsyncClient, observed_at: dat
 
 
 async def run_round(sources: Sequence[Source], client: httpx.AsyncClient, observed_at: datetime,
-                    dataset: str) -> list[SourceOutcome]:
+                    dataset: str, require_keys: bool = True) -> list[SourceOutcome]:
     """Every source concurrently against one client at one observation time."""
-    return list(await asyncio.gather(*(run_source(s, client, observed_at, dataset) for s in sources)))
+    return list(await asyncio.gather(*(run_source(s, client, observed_at, dataset, require_keys=require_keys)
+                                       for s in sources)))
 
 
 def scrape_live(sources: Sequence[Source], client_factory: Callable[[], httpx.AsyncClient] = live_client
@@ -156,7 +160,7 @@ def scrape_replay(sources: Sequence[Source], snapshot: Snapshot) -> list[list[So
                 continue
             async with httpx.AsyncClient(transport=cap.transport(snapshot.name),
                                          headers={"User-Agent": USER_AGENT}) as client:
-                rounds.append(await run_round(chosen, client, cap.captured_at, snapshot.label))
+                rounds.append(await run_round(chosen, client, cap.captured_at, snapshot.label, require_keys=False))
         return rounds
 
     return asyncio.run(go())

@@ -73,6 +73,32 @@ def redact_url(url: str, secret_params: Sequence[str] = ("key", "api_key", "apik
     return str(u.copy_with(params=params)) if params else str(u)
 
 
+SECRET_FIELD_HINTS = ("secret", "password", "token", "api_key", "apikey", "client_id", "authorization")
+
+
+def redact_body(body: bytes | None) -> bytes | None:
+    """A request body safe to store: values of secret-looking fields (JSON or form) replaced.
+
+    OAuth token requests carry client secrets in the body; snapshots and the store keep
+    request bodies only in this redacted form, and replay matches on it.
+    """
+    if not body:
+        return body
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if isinstance(payload, dict):
+        clean = {k: (REDACTED if any(h in k.lower() for h in SECRET_FIELD_HINTS) else v) for k, v in payload.items()}
+        return json.dumps(clean, sort_keys=True).encode()
+    text = body.decode("utf-8", "replace")
+    if "=" in text and " " not in text.strip():
+        pairs = [kv.split("=", 1) for kv in text.split("&") if kv]
+        return "&".join(k + "=" + (REDACTED if any(h in k.lower() for h in SECRET_FIELD_HINTS) else (v[0] if v else ""))
+                        for k, *v in pairs).encode()
+    return body
+
+
 class RetryableStatus(Exception):
     def __init__(self, response: httpx.Response):
         self.response = response
@@ -146,7 +172,7 @@ async def request(
     if last.status_code >= 400:
         raise SourceError(source, f"HTTP {last.status_code}: {last.text[:120]!r}",
                           url=redact_url(str(last.request.url)))
-    req_body = last.request.content if last.request.content else None
+    req_body = redact_body(last.request.content) if last.request.content else None
     return RawResponse(
         source=source,
         method=method.upper(),
