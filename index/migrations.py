@@ -139,10 +139,19 @@ CREATE TABLE index_values (
     methodology_version VARCHAR,
     inputs_hash VARCHAR,
     computed_at TIMESTAMPTZ,
-    published_at TIMESTAMPTZ,
     run_id VARCHAR,
     reason VARCHAR,
     PRIMARY KEY (index_id, date, revision)
+);
+CREATE TABLE publications (
+    date DATE NOT NULL,
+    seq INTEGER NOT NULL,
+    published_at TIMESTAMPTZ NOT NULL,
+    out_dir VARCHAR,
+    report_sha256 VARCHAR,
+    n_values INTEGER,
+    values_published JSON,
+    PRIMARY KEY (date, seq)
 );
 CREATE TABLE settlements (
     contract_id VARCHAR PRIMARY KEY,
@@ -162,7 +171,7 @@ CREATE VIEW latest_index_values AS
     SELECT * FROM index_values QUALIFY row_number() OVER (PARTITION BY index_id, date ORDER BY revision DESC) = 1;
 CREATE VIEW daily_index AS
     SELECT index_id, date, value, unit, status, n_venues, n_quotes, n_fixings, p25, p75, conf, revision,
-           methodology_version, inputs_hash, published_at
+           methodology_version, inputs_hash, computed_at
     FROM latest_index_values;
 CREATE VIEW venue_medians AS
     SELECT v.* FROM fixing_venues v

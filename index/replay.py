@@ -190,7 +190,7 @@ class SnapshotWriter:
 
     def save(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "note": self.note,

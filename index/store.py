@@ -27,6 +27,17 @@ from index.schemas import GPU_QUOTE_SCHEMA, QUARANTINE_SCHEMA, TOKEN_PRICE_SCHEM
 LOCK_RETRY_SECONDS = 30.0
 
 
+def ex(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
+    """Run a statement to completion (DuckDB refuses new work while a result is pending)."""
+    return con.execute(sql, list(params) if params is not None else []).fetchall()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """The single value a query returns (fetched to completion)."""
+    rows = ex(con, sql, params)
+    return rows[0][0] if rows else None
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
@@ -45,7 +56,7 @@ def connect(path: Path | str, read_only: bool = False, retry_seconds: float = LO
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only)
-            con.execute("SET TimeZone = 'UTC'")
+            ex(con, "SET TimeZone = 'UTC'")
             return con
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
@@ -61,23 +72,22 @@ def connect(path: Path | str, read_only: bool = False, retry_seconds: float = LO
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply missing migrations; refuse a database written by a newer spotindex."""
-    con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+    ex(con, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                 "applied_at TIMESTAMPTZ, description VARCHAR)")
-    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
-    current = row[0] if row and row[0] is not None else 0
+    current = scalar(con, "SELECT max(version) FROM schema_version") or 0
     if current > LATEST_VERSION:
         raise StoreError(f"database schema version {current} is newer than this spotindex supports "
                          f"({LATEST_VERSION}); upgrade spotindex")
     for version, description, sql in MIGRATIONS:
         if version <= current:
             continue
-        con.execute("BEGIN")
+        ex(con, "BEGIN")
         try:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_version VALUES (?, ?, ?)", [version, datetime.now(UTC), description])
-            con.execute("COMMIT")
+            ex(con, sql)
+            ex(con, "INSERT INTO schema_version VALUES (?, ?, ?)", [version, datetime.now(UTC), description])
+            ex(con, "COMMIT")
         except Exception:
-            con.execute("ROLLBACK")
+            ex(con, "ROLLBACK")
             raise
         current = version
     return current
@@ -85,10 +95,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:
-        row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(scalar(con, "SELECT max(version) FROM schema_version") or 0)
     except duckdb.CatalogException:
         return 0
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 class Store:
@@ -104,12 +113,12 @@ class Store:
         con = connect(self.path, retry_seconds=self.retry_seconds)
         try:
             migrate(con)
-            con.execute("BEGIN TRANSACTION")
+            ex(con, "BEGIN TRANSACTION")
             try:
                 yield con
-                con.execute("COMMIT")
+                ex(con, "COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                ex(con, "ROLLBACK")
                 raise
         finally:
             con.close()
@@ -149,20 +158,20 @@ class Store:
         """Insert a frame via Arrow, skipping rows whose key exists; returns rows added."""
         if df.height == 0:
             return 0
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        before = int(scalar(con, f"SELECT count(*) FROM {table}"))
         arrow = df.to_arrow()
         con.register("_incoming", arrow)
         try:
             cols = ", ".join(f'"{c}"' for c in df.columns)
-            con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming ON CONFLICT DO NOTHING")
+            ex(con, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming ON CONFLICT DO NOTHING")
         finally:
             con.unregister("_incoming")
-        after = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        after = int(scalar(con, f"SELECT count(*) FROM {table}"))
         return int(after - before)
 
     def record_run(self, con: duckdb.DuckDBPyConnection, run_id: str, kind: str, started_at: datetime,
                    dataset: str | None, detail: dict[str, Any]) -> None:
-        con.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        ex(con, "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     [run_id, kind, started_at, datetime.now(UTC), dataset, json.dumps(detail, default=str)])
 
     @staticmethod
@@ -179,6 +188,110 @@ class Store:
             run_id=pl.lit(run_id),
             ordinal=pl.int_range(pl.len(), dtype=pl.Int32),
         )
+
+    def write_scrape(self, run_id: str, started_at: datetime, dataset: str, outcomes: Sequence[Any]) -> dict[str, int]:
+        """Store a scrape (one or many rounds) in one transaction: raw bytes, runs, rows, quarantine."""
+        totals = {"gpu_new": 0, "token_new": 0, "quarantined": 0, "raw_new": 0}
+        with self.write() as con:
+            raw_rows: dict[str, dict[str, Any]] = {}
+            for o in outcomes:
+                for r in o.raw:
+                    raw_rows.setdefault(r.sha256, {
+                        "sha256": r.sha256, "source": r.source, "method": r.method, "url": r.url, "status": r.status,
+                        "headers": json.dumps(dict(r.headers), sort_keys=True), "body": r.body,
+                        "captured_at": o.observed_at, "dataset": dataset})
+            if raw_rows:
+                raw_df = pl.DataFrame(list(raw_rows.values()), schema={
+                    "sha256": pl.String, "source": pl.String, "method": pl.String, "url": pl.String,
+                    "status": pl.Int32, "headers": pl.String, "body": pl.Binary,
+                    "captured_at": pl.Datetime("us", "UTC"), "dataset": pl.String})
+                totals["raw_new"] = self.insert_frame(con, "raw_responses", raw_df)
+            run_rows = []
+            for o in outcomes:
+                new = 0
+                if o.rows.height:
+                    new = self.insert_frame(con, "gpu_quotes" if o.kind == "gpu" else "token_prices", o.rows)
+                    totals["gpu_new" if o.kind == "gpu" else "token_new"] += new
+                if o.quarantine.height:
+                    totals["quarantined"] += self.insert_frame(con, "quarantine",
+                                                               self.quarantine_frame(run_id, o.quarantine))
+                run_rows.append({"run_id": run_id, "source": o.source, "observed_at": o.observed_at,
+                                 "started_at": o.started_at, "finished_at": o.finished_at, "status": o.status,
+                                 "rows_loaded": o.rows_loaded, "rows_new": new,
+                                 "rows_quarantined": o.rows_quarantined, "error": o.error, "dataset": dataset})
+            if run_rows:
+                self.insert_frame(con, "scrape_runs", pl.DataFrame(run_rows, schema={
+                    "run_id": pl.String, "source": pl.String, "observed_at": pl.Datetime("us", "UTC"),
+                    "started_at": pl.Datetime("us", "UTC"), "finished_at": pl.Datetime("us", "UTC"),
+                    "status": pl.String, "rows_loaded": pl.Int32, "rows_new": pl.Int32,
+                    "rows_quarantined": pl.Int32, "error": pl.String, "dataset": pl.String}))
+            self.record_run(con, run_id, "scrape", started_at, dataset, totals)
+        return totals
+
+    def write_computation(self, run_id: str, fixings: pl.DataFrame, venues: pl.DataFrame,
+                          values: pl.DataFrame, reason: str = "computed") -> dict[str, int]:
+        """Append fixings and daily values as new revisions where they differ from the latest.
+
+        Nothing is updated in place: an unchanged result adds nothing (idempotent), a changed
+        one adds revision = latest + 1 with the reason. Rules on *whether* a published value may
+        be revised belong to the methodology, which decides before calling this.
+        """
+        now = datetime.now(UTC)
+        out = {"fixings_new": 0, "values_new": 0}
+        with self.write() as con:
+            if fixings.height:
+                con.register("_fx", fixings.with_columns(computed_at=pl.lit(now), run_id=pl.lit(run_id),
+                                                         reason=pl.lit(reason)).to_arrow())
+                ex(con, """
+                    CREATE TEMP TABLE _fx_new AS
+                    SELECT n.*, COALESCE(l.revision + 1, 0) AS revision
+                    FROM _fx n LEFT JOIN latest_fixings l USING (index_id, fixing_time)
+                    WHERE l.index_id IS NULL OR l.inputs_hash IS DISTINCT FROM n.inputs_hash
+                       OR abs(l.value - n.value) > 1e-12 * abs(n.value) OR (l.value IS NULL) <> (n.value IS NULL)
+                       OR l.status IS DISTINCT FROM n.status""")
+                cols = [c[0] for c in con.execute("SELECT * FROM _fx_new LIMIT 0").description]
+                names = ", ".join(f'"{c}"' for c in cols)
+                ex(con, f"INSERT INTO fixings ({names}) SELECT {names} FROM _fx_new")
+                out["fixings_new"] = int(scalar(con, "SELECT count(*) FROM _fx_new"))
+                if venues.height:
+                    con.register("_fv", venues.to_arrow())
+                    vcols = [c for c in venues.columns]
+                    vnames = ", ".join(f'v."{c}"' for c in vcols)
+                    ex(con, f"""INSERT INTO fixing_venues ({", ".join(f'"{c}"' for c in vcols)}, revision)
+                                    SELECT {vnames}, f.revision FROM _fv v
+                                    JOIN _fx_new f USING (index_id, fixing_time)
+                                    ON CONFLICT DO NOTHING""")
+                    con.unregister("_fv")
+                ex(con, "DROP TABLE _fx_new")
+                con.unregister("_fx")
+            if values.height:
+                con.register("_dv", values.with_columns(computed_at=pl.lit(now), run_id=pl.lit(run_id),
+                                                        reason=pl.lit(reason)).to_arrow())
+                ex(con, """
+                    CREATE TEMP TABLE _dv_new AS
+                    SELECT n.*, COALESCE(l.revision + 1, 0) AS revision
+                    FROM _dv n LEFT JOIN latest_index_values l USING (index_id, date)
+                    WHERE l.index_id IS NULL OR l.inputs_hash IS DISTINCT FROM n.inputs_hash
+                       OR abs(l.value - n.value) > 1e-12 * abs(n.value) OR (l.value IS NULL) <> (n.value IS NULL)
+                       OR l.status IS DISTINCT FROM n.status""")
+                cols = [c[0] for c in con.execute("SELECT * FROM _dv_new LIMIT 0").description]
+                names = ", ".join(f'"{c}"' for c in cols)
+                ex(con, f"INSERT INTO index_values ({names}) SELECT {names} FROM _dv_new")
+                out["values_new"] = int(scalar(con, "SELECT count(*) FROM _dv_new"))
+                ex(con, "DROP TABLE _dv_new")
+                con.unregister("_dv")
+            self.record_run(con, run_id, "compute", now, None, out)
+        return out
+
+    def record_publication(self, day: date, out_dir: str, report_sha256: str,
+                           published: list[dict[str, Any]]) -> int:
+        """Append a publication record (which revision of which value went out, and when)."""
+        with self.write() as con:
+            seq = int(scalar(con, "SELECT coalesce(max(seq), -1) + 1 FROM publications WHERE date = ?", [day]))
+            ex(con, "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [day, seq, datetime.now(UTC), out_dir, report_sha256, len(published),
+                         json.dumps(published, default=str)])
+        return seq
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -214,7 +327,7 @@ class Store:
 
     def count(self, table: str) -> int:
         with self.read() as con:
-            return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+            return int(scalar(con, f"SELECT count(*) FROM {table}"))
 
 
 __all__ = ["QUARANTINE_SCHEMA", "Store", "connect", "migrate", "schema_version"]

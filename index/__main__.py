@@ -1,0 +1,5 @@
+"""``python -m index`` is ``spotindex``."""
+
+from index.cli import main
+
+main()

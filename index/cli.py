@@ -1,0 +1,198 @@
+"""The ``spotindex`` command line: a thin face over ``index.jobs`` (no rule lives here).
+
+Every command takes ``--db``; errors a user can act on are printed as one line on stderr
+with exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from index import jobs
+from index.errors import SpotindexError
+from index.paths import default_db
+from index.store import Store
+
+app = typer.Typer(help="spotindex: reference indices for AI compute (GPU-hours and tokens).",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+# Wide enough for the tables when output goes to a pipe or a log (make run, CI).
+out = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
+
+DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB file.", show_default=True)]
+ReplayOpt = Annotated[Path | None, typer.Option("--replay", help="Replay snapshot directory instead of the network.")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")]
+DEFAULT_DB = default_db()
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SpotindexError(f"'{text}' is not a date: use YYYY-MM-DD") from None
+
+
+def _scrape_table(result: jobs.ScrapeResult) -> Table:
+    from index.scrape import summarise
+
+    t = Table(title=f"scrape {result.run_id}")
+    for col in ("source", "kind", "rounds", "ok", "partial", "failed", "skipped", "rows", "quarantined", "last error"):
+        t.add_column(col, justify="right" if col in ("rounds", "ok", "partial", "failed", "skipped", "rows",
+                                                      "quarantined") else "left")
+    for s in summarise(result.outcomes):
+        t.add_row(s["source"], s["kind"], str(s["rounds"]), str(s["ok"]), str(s["partial"]), str(s["failed"]),
+                  str(s["skipped"]), str(s["rows"]), str(s["quarantined"]), (s["error"] or "")[:100])
+    return t
+
+
+def _values_table(values, title: str) -> Table:  # type: ignore[no-untyped-def]
+    t = Table(title=title)
+    for col, just in (("index", "left"), ("date", "left"), ("value", "right"), ("unit", "left"),
+                      ("venues", "right"), ("quotes", "right"), ("fixings", "right"), ("status", "left"),
+                      ("p25–p75", "right"), ("rev", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in values.iter_rows(named=True):
+        band = f"{r['p25']:.4f}–{r['p75']:.4f}" if r["p25"] is not None else ""
+        t.add_row(r["index_id"], str(r["date"]), f"{r['value']:.4f}", r["unit"] or "", str(r["n_venues"]),
+                  str(r["n_quotes"]), str(r["n_fixings"]), r["status"], band, str(r["revision"]))
+    return t
+
+
+def _scrape(db: Path, replay: Path | None, source: list[str] | None) -> jobs.ScrapeResult:
+    store = Store(db)
+    result = jobs.run_scrape(store, replay, source)
+    out.print(_scrape_table(result))
+    t = result.totals
+    out.print(f"new rows: {t['gpu_new']} GPU quotes, {t['token_new']} token prices; "
+              f"{t['quarantined']} new quarantined; {t['raw_new']} new raw responses")
+    return result
+
+
+@app.command()
+def sources() -> None:
+    """List source plugins: kind, API key needed, venues covered, last checked against a real response."""
+    import sources as registry
+
+    t = Table(title="sources")
+    for col in ("name", "kind", "key", "venues", "parser checked", "description"):
+        t.add_column(col)
+    for s in registry.all_sources().values():
+        key = "-" if not s.key_env else (f"{s.key_env} (optional)" if s.key_optional else s.key_env)
+        t.add_row(s.name, s.kind, key, ", ".join(s.venues), s.parser_checked or "never", s.description)
+    out.print(t)
+
+
+@app.command()
+def scrape(db: DbOpt = DEFAULT_DB, replay: ReplayOpt = None, source: SourceOpt = None) -> None:
+    """Fetch every enabled source (or --replay a snapshot) and load the rows into the store."""
+    result = _scrape(db, replay, source)
+    if not result.any_ok:
+        raise SpotindexError("no source succeeded: nothing was loaded (see the table above)")
+
+
+@app.command()
+def compute(
+    db: DbOpt = DEFAULT_DB,
+    day: Annotated[str | None, typer.Option("--date", help="UTC day YYYY-MM-DD (default: every observed day).")] = None,
+    series: Annotated[list[str] | None, typer.Option("--series", help="Only these series (repeatable).")] = None,
+) -> None:
+    """Compute hourly fixings and daily values from stored quotes."""
+    store = Store(db)
+    days = [parse_day(day)] if day else store.observed_dates()
+    if not days:
+        raise SpotindexError(f"no quotes in {db}: run 'spotindex scrape' first")
+    totals = jobs.compute_days(store, days, series)
+    out.print(f"computed {totals['days']} day(s): {totals['fixings_new']} new fixing rows, "
+              f"{totals['values_new']} new daily values")
+
+
+@app.command()
+def publish(
+    db: DbOpt = DEFAULT_DB,
+    day: Annotated[str | None, typer.Option("--date", help="UTC day to publish (default: latest computed).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Publication directory.")] = Path("publish"),
+) -> None:
+    """Write the day's report (indices.json, indices.csv) to OUT/DATE/."""
+    store = Store(db)
+    target = parse_day(day) if day else _latest_day(store)
+    path, report = jobs.publish_day(store, target, out_dir)
+    out.print(f"published {len(report['indices'])} values for {target} to {path}")
+
+
+def _latest_day(store: Store) -> date:
+    values = jobs.latest_values(store)
+    if values.height == 0:
+        raise SpotindexError("no computed values yet: run 'spotindex compute' first")
+    return max(values["date"].to_list())
+
+
+@app.command()
+def run(
+    db: DbOpt = DEFAULT_DB,
+    replay: ReplayOpt = None,
+    source: SourceOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Publication directory.")] = Path("publish"),
+) -> None:
+    """The daily job: scrape, compute the days scraped, publish the latest, print its indices."""
+    result = _scrape(db, replay, source)
+    if not result.any_ok:
+        raise SpotindexError("no source succeeded: nothing to compute (see the table above)")
+    store = Store(db)
+    days = result.dates()
+    jobs.compute_days(store, days)
+    day = days[-1]
+    path, _ = jobs.publish_day(store, day, out_dir)
+    out.print(_values_table(jobs.latest_values(store, day), f"spotindex — indices for {day}"))
+    out.print(f"report: {path / 'indices.json'}")
+
+
+@app.command()
+def show(
+    db: DbOpt = DEFAULT_DB,
+    day: Annotated[str | None, typer.Option("--date", help="UTC day (default: each series' latest).")] = None,
+) -> None:
+    """Print the latest values with their status and diagnostics."""
+    store = Store(db)
+    values = jobs.latest_values(store, parse_day(day) if day else None)
+    if values.height == 0:
+        raise SpotindexError(f"no computed values in {db}: run 'spotindex run' first")
+    out.print(_values_table(values, "spotindex — latest values"))
+
+
+@app.command()
+def record(
+    directory: Annotated[Path, typer.Argument(help="Snapshot directory to write.")],
+    source: SourceOpt = None,
+) -> None:
+    """Record live responses of the enabled sources as a replay snapshot (secrets redacted)."""
+    from index import replay as replay_mod
+    from index import scrape as scrape_mod
+
+    chosen = jobs.select_sources(source)
+    outcomes = scrape_mod.scrape_live(chosen)
+    writer = replay_mod.SnapshotWriter(directory, note=f"recorded live by spotindex record at "
+                                                       f"{datetime.now(UTC).isoformat()}")
+    for o in outcomes:
+        writer.add_all(o.observed_at, o.raw)
+        status = o.status if not o.error else f"{o.status}: {o.error}"
+        out.print(f"{o.source}: {len(o.raw)} responses ({status})")
+    path = writer.save()
+    out.print(f"snapshot written: {path}")
+    if not any(o.raw for o in outcomes):
+        raise SpotindexError("no source answered: the snapshot is empty")
+
+
+def main() -> None:
+    """Console entry point: errors a user can act on are one line on stderr and exit 1."""
+    try:
+        app()
+    except SpotindexError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)

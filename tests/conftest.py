@@ -1,0 +1,37 @@
+"""Shared test helpers: paths to the project's fixtures and to ../shared (real recorded data)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sources.base import RawResponse
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+SHARED = REPO.parent / "shared"
+REPLAY = REPO / "data" / "replay" / "2026-11-20"
+T0 = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared, or skip the test saying what is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real recorded data not available: {path} is absent (../shared is only beside the repo "
+                    "on the project's machines)")
+    return path
+
+
+def raw(source: str, body: bytes | str, url: str = "https://example.test/api", meta: dict | None = None,
+        status: int = 200) -> RawResponse:
+    """A recorded response as a parser receives it."""
+    data = body.encode() if isinstance(body, str) else body
+    return RawResponse(source, "GET", url, status, {"content-type": "application/json"}, data, T0, meta=meta or {})
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "test.duckdb"

@@ -1,0 +1,69 @@
+"""End-to-end: the operator's journey through the CLI on the bundled replay snapshot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from index.store import Store
+from tests.conftest import REPLAY
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "index", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_help_lists_commands() -> None:
+    r = cli("--help")
+    assert r.returncode == 0
+    for cmd in ("sources", "scrape", "compute", "publish", "run", "show", "record"):
+        assert cmd in r.stdout
+
+
+def test_run_replay_end_to_end_and_twice_is_idempotent(tmp_path: Path) -> None:
+    db, out = tmp_path / "s.duckdb", tmp_path / "pub"
+    r = cli("run", "--replay", str(REPLAY), "--db", str(db), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "GPU.H100-SXM.OD.NEO" in r.stdout and "indices for 2026-11-20" in r.stdout
+    report = json.loads((out / "2026-11-20" / "indices.json").read_text())
+    ids = {e["id"] for e in report["indices"]}
+    assert {"GPU.H100-SXM.OD.NEO", "TOK.LLAMA-3.3-70B.BLEND"} <= ids
+    h100 = next(e for e in report["indices"] if e["id"] == "GPU.H100-SXM.OD.NEO")
+    assert float(h100["value"]) > 0 and h100["value_fixed"] == round(float(h100["value"]) * 1e6)
+    assert len(h100["inputs_hash"]) == 64 and h100["n_fixings"] == 24
+    csv_lines = (out / "2026-11-20" / "indices.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("index_id,date,value,unit") and len(csv_lines) == len(ids) + 1
+    store = Store(db)
+    before = {t: store.count(t) for t in ("gpu_quotes", "token_prices", "raw_responses")}
+    r2 = cli("run", "--replay", str(REPLAY), "--db", str(db), "--out", str(out))
+    assert r2.returncode == 0, r2.stderr
+    assert {t: store.count(t) for t in before} == before
+    show = cli("show", "--db", str(db))
+    assert show.returncode == 0 and "GPU.H100-SXM.OD.NEO" in show.stdout
+
+
+def test_no_source_succeeds_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    snap = tmp_path / "broken"
+    (snap / "bodies").mkdir(parents=True)
+    (snap / "bodies" / "x.bin").write_text("<html>down</html>")
+    (snap / "manifest.json").write_text(json.dumps({"format": "spotindex-replay/1", "name": "broken", "captures": [
+        {"captured_at": "2026-11-20T10:30:00Z", "responses": [
+            {"source": "openrouter", "method": "GET", "url": "https://openrouter.ai/api/v1/models", "status": 200,
+             "headers": {}, "body": "bodies/x.bin", "meta": {}}]}]}))
+    r = cli("run", "--replay", str(snap), "--db", str(tmp_path / "s.duckdb"), "--source", "openrouter")
+    assert r.returncode == 1
+    assert "no source succeeded" in r.stderr and "Traceback" not in r.stderr
+    assert "failed" in r.stdout
+
+
+def test_bad_date_is_one_line_error(tmp_path: Path) -> None:
+    r = cli("publish", "--date", "2026-13-45", "--db", str(tmp_path / "s.duckdb"))
+    assert r.returncode == 1 and "not a date" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sources_lists_plugins() -> None:
+    r = cli("sources")
+    assert r.returncode == 0 and "vastai" in r.stdout and "openrouter" in r.stdout
