@@ -7,7 +7,7 @@ with exit code 1, never a traceback.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -172,19 +172,11 @@ def record(
     source: SourceOpt = None,
 ) -> None:
     """Record live responses of the enabled sources as a replay snapshot (secrets redacted)."""
-    from index import replay as replay_mod
-    from index import scrape as scrape_mod
-
-    chosen = jobs.select_sources(source)
-    outcomes = scrape_mod.scrape_live(chosen)
-    writer = replay_mod.SnapshotWriter(directory, note=f"recorded live by spotindex record at "
-                                                       f"{datetime.now(UTC).isoformat()}")
+    outcomes = jobs.record_snapshot(directory, source)
     for o in outcomes:
-        writer.add_all(o.observed_at, o.raw)
         status = o.status if not o.error else f"{o.status}: {o.error}"
         out.print(f"{o.source}: {len(o.raw)} responses ({status})")
-    path = writer.save()
-    out.print(f"snapshot written: {path}")
+    out.print(f"snapshot written: {directory / 'manifest.json'}")
     if not any(o.raw for o in outcomes):
         raise SpotindexError("no source answered: the snapshot is empty")
 

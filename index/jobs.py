@@ -6,12 +6,13 @@ here means no rule lives only in a command-line face.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import polars as pl
 
 import sources as source_registry
@@ -60,6 +61,19 @@ def run_scrape(store: Store, replay_dir: Path | None = None, names: Sequence[str
     run_id = scrape.new_run_id("scrape")
     totals = store.write_scrape(run_id, started, dataset, outcomes)
     return ScrapeResult(run_id, outcomes, totals)
+
+
+def record_snapshot(directory: Path, names: Sequence[str] | None = None,
+                    client_factory: Callable[[], httpx.AsyncClient] = scrape.live_client
+                    ) -> list[scrape.SourceOutcome]:
+    """Fetch the chosen sources live and write what they answered as a replay snapshot."""
+    outcomes = scrape.scrape_live(select_sources(names), client_factory)
+    writer = replay.SnapshotWriter(directory, note=f"recorded live by spotindex record at "
+                                                   f"{datetime.now(UTC).isoformat()}")
+    for o in outcomes:
+        writer.add_all(o.observed_at, o.raw)
+    writer.save()
+    return outcomes
 
 
 def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | None = None,
