@@ -39,9 +39,10 @@ def test_recompute_is_idempotent_and_a_change_is_a_new_revision(db: Path) -> Non
     n_values = store.count("index_values")
     again = jobs.compute_days(store, days)
     assert again["values_new"] == 0 and store.count("index_values") == n_values
-    with store.write() as con:  # a stored quote changes: the recompute appends revision 1, never updates
-        con.execute("DELETE FROM gpu_quotes WHERE offer_id IN (SELECT offer_id FROM gpu_quotes "
-                    "WHERE pricing_class = 'on_demand' AND gpu_model = 'H100-SXM-80GB' LIMIT 3)").fetchall()
+    with store.write() as con:  # the inputs change (a test device): the recompute appends revision 1
+        con.execute("UPDATE gpu_quotes SET price_usd_per_hour = 1.1 * price_usd_per_hour, "
+                    "price_usd_per_gpu_hour = 1.1 * price_usd_per_gpu_hour "
+                    "WHERE pricing_class = 'on_demand' AND gpu_model = 'H100-SXM-80GB'").fetchall()
     out = jobs.compute_days(store, [days[-1]], ["GPU.H100-SXM.OD.NEO"])
     assert out["values_new"] == 1
     revs = store.frame("SELECT revision FROM index_values WHERE index_id = 'GPU.H100-SXM.OD.NEO' "
