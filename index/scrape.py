@@ -102,7 +102,7 @@ async def run_source(source: Source, client: httpx.AsyncClient, observed_at: dat
                              q if q is not None else empty_q, raw or [], error)
 
     if require_keys and source.missing_key():
-        return outcome("skipped", error=f"skipped: set {source.key_env}")
+        return outcome("skipped", error=source.skip_message())
     raw: list[RawResponse] = []
     try:
         raw = await asyncio.wait_for(source.fetch(client), timeout=timeout_s or source.timeout_s)

@@ -209,6 +209,18 @@ class Source(ABC):
     def api_key(self) -> str | None:
         return os.environ.get(self.key_env) if self.key_env else None
 
+    def required_envs(self) -> tuple[str, ...]:
+        """Every environment variable the source needs (``key_envs`` when it has several)."""
+        several = getattr(self, "key_envs", None)
+        if several:
+            return tuple(several)
+        return (self.key_env,) if self.key_env else ()
+
+    def skip_message(self) -> str:
+        """What the operator must do when credentials are missing: name each variable unset."""
+        unset = [e for e in self.required_envs() if not os.environ.get(e)] or list(self.required_envs())
+        return "skipped: set " + " and ".join(unset)
+
     def missing_key(self) -> bool:
         """True when the source needs a key that the environment does not provide."""
         return bool(self.key_env) and not self.key_optional and not self.api_key()
