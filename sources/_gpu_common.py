@@ -8,8 +8,6 @@ and the mapping of reservation terms to pricing classes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from index import canonical
 
 
@@ -50,7 +48,8 @@ def resolve_gpu(name: str | None, form_factor: str | None = None, memory_gb: flo
 
     Tries the spellings that data/gpu_models.toml lists (``H100 SXM``, ``A100 SXM4 80GB``...);
     without a stated form factor only the name itself is tried, so an ambiguous ``H100``
-    stays ``unknown:H100`` instead of being guessed onto a form factor.
+    stays ``unknown:H100`` instead of being guessed onto a form factor. A match that
+    contradicts the stated form factor or memory (beyond 10%) is not a match.
     """
     label = raw if raw is not None else (name or "")
     if not name or not str(name).strip():
@@ -59,30 +58,26 @@ def resolve_gpu(name: str | None, form_factor: str | None = None, memory_gb: flo
     candidates: list[str] = []
     if form_factor:
         ff = form_factor
-        mem = f"{int(memory_gb)}GB" if memory_gb else None
-        candidates += [f"{g} {ff}"]
-        if mem:
+        if memory_gb:
+            mem = f"{int(memory_gb)}GB"
             candidates += [f"{g} {ff} {mem}", f"{g} {ff}4 {mem}", f"{g} {ff}5 {mem}", f"{g} {mem} {ff}"]
-        candidates += [f"{g} {ff}5", f"{g} {ff}4"]
-        model = first_known(candidates, "")
-        if model != canonical.UNKNOWN_PREFIX:
-            return model
-    model = first_known([g], label)
-    spec = canonical.gpu_models().get(model)
-    if form_factor and spec and spec.form_factor in FORM_FACTORS and spec.form_factor != form_factor:
-        return f"{canonical.UNKNOWN_PREFIX}{label}"  # the plain name means another form factor than stated
-    return model
+        candidates += [f"{g} {ff}", f"{g} {ff}5", f"{g} {ff}4"]
+    candidates.append(g)
+    models = canonical.gpu_models()
+    for c in candidates:
+        model = canonical.gpu_model(c)
+        spec = models.get(model)
+        if spec is None:
+            continue
+        if form_factor and spec.form_factor in FORM_FACTORS and spec.form_factor != form_factor:
+            continue  # the spelling means another form factor than the one stated
+        if memory_gb and abs(spec.memory_gb - memory_gb) > 0.1 * spec.memory_gb:
+            continue  # the spelling means another memory size than the one stated
+        return model
+    return f"{canonical.UNKNOWN_PREFIX}{label}" if label else canonical.UNKNOWN_PREFIX
 
 
 FORM_FACTORS = ("SXM", "PCIe", "NVL")
-
-
-def first_known(candidates: Iterable[str], raw: str) -> str:
-    for c in candidates:
-        model = canonical.gpu_model(c)
-        if not model.startswith(canonical.UNKNOWN_PREFIX):
-            return model
-    return canonical.gpu_model(raw) if raw else canonical.UNKNOWN_PREFIX
 
 
 # Commitment length in hours -> reserved pricing class (a month counted as 28-31 days).

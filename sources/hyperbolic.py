@@ -28,7 +28,7 @@ from sources.base import RawResponse, Source, as_float, request, require_field_s
 VENUE = "hyperbolic"
 URL = "https://api.hyperbolic.ai/v2/alpha/on-demand/rental-options"
 REQUIRED = ("costPerHourCents", "gpuCount", "gpuType")
-FORM_FACTORS = {"sxm5": "SXM", "sxm": "SXM", "sxm4": "SXM", "pcie": "PCIe", "nvl": "NVL"}
+FORM_FACTORS = {"sxm": "SXM", "sxm4": "SXM", "sxm5": "SXM", "sxm6": "SXM", "pcie": "PCIe", "nvl": "NVL"}
 
 
 def _offer_id(o: dict[str, Any], i: int) -> str:

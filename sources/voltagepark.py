@@ -81,7 +81,9 @@ class VoltagePark(Source):
                 continue
             problems = list(base_problems)
             per_gpu = as_float(loc.get(price_field))
-            if loc.get(price_field) is not None and per_gpu is None:
+            if loc.get(price_field) is None:
+                problems.append(f"{price_field} is null: not offered")
+            elif per_gpu is None:
                 problems.append(f"{price_field} is not a number: {loc.get(price_field)!r}")
             free = as_float(loc.get(count_field))
             n = int(node_gpus) if node_gpus and node_gpus == int(node_gpus) and node_gpus > 0 else None
