@@ -26,7 +26,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from index.errors import SourceError
 
 USER_AGENT = "spotindex/0.1 (+https://github.com/spotindex/spotindex; reference index for AI compute)"
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"})
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "api_key", "cookie", "set-cookie",
+                            "proxy-authorization"})
 REDACTED = "<redacted>"
 
 
