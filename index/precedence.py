@@ -16,10 +16,12 @@ The marker is therefore the pair (source, venue) itself: no adapter has to set a
 and a new aggregator needs no code here. ``flag_fallback`` adds the boolean column
 ``is_fallback`` for diagnostics and run reports.
 
-Windows: ``window="1h"`` groups rows by ``observed_at`` truncated to the hour (a scrape
-round); ``window=None`` treats the whole frame as one window, which is how a fixing
-calls it on its own eligible quotes (list prices captured daily and listings captured
-hourly then meet in the same window).
+Windows, in order of preference: if the frame has a ``fixing_time`` column (eligible
+quotes tagged with the fixing they feed; a quote may appear under several fixings), each
+fixing is its own window, so a daily list price and hourly listings eligible for the same
+fixing meet; otherwise ``window="1h"`` groups rows by ``observed_at`` truncated to the hour
+(one scrape round); ``window=None`` treats the whole frame as one window (call it so on one
+fixing's eligible quotes).
 
 Pure: polars in, polars out (the first-party table is read from ``data/`` unless given).
 """
@@ -50,15 +52,19 @@ def flag_fallback(quotes: pl.LazyFrame, first_party: Mapping[str, str] | None = 
 
 
 def dedupe_first_party(quotes: pl.LazyFrame, first_party: Mapping[str, str] | None = None,
-                       window: str | None = "1h") -> pl.LazyFrame:
+                       window: str | None = "1h", window_col: str = "fixing_time") -> pl.LazyFrame:
     """Drop fallback rows where the venue's first-party source has rows for the same key and window.
 
-    ``first_party`` maps venue id -> source name (default: data/venues.toml). ``window`` is a
-    polars duration for ``observed_at.dt.truncate`` or None for one window over the frame.
+    ``first_party`` maps venue id -> source name (default: data/venues.toml). The window is
+    the ``window_col`` column when the frame has it; else ``window``, a polars duration for
+    ``observed_at.dt.truncate``, or None for one window over the frame.
     The result has the input's columns, in the input's order.
     """
     columns = quotes.collect_schema().names()
-    win = pl.col("observed_at").dt.truncate(window) if window else pl.lit(0)
+    if window_col in columns:
+        win = pl.col(window_col)
+    else:
+        win = pl.col("observed_at").dt.truncate(window) if window else pl.lit(0)
     keyed = flag_fallback(quotes, first_party).with_columns(_window=win)
     fp = _first_party_frame(first_party)
     covered = (keyed.join(fp, on="venue", how="inner")

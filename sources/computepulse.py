@@ -80,7 +80,7 @@ class ComputePulse(Source):
     description = "Compute Pulse public listings API (aggregator): one venue per listed provider, fallback quotes"
     venues = ("coreweave", "crusoe", "nebius", "hyperstack", "digitalocean", "paperspace", "jarvislabs",
               "tensordock", "fluidstack", "genesiscloud", "scaleway", "ovhcloud", "latitude", "massedcompute",
-              "hotaisle", "sesterce", "gmicloud", "togetherai", "civo", "e2enetworks", "lium", "cudo", "denvr",
+              "hotaisle", "sesterce", "gmicloud", "together", "civo", "e2enetworks", "lium", "cudo", "denvr",
               "nscale", "ori", "thundercompute", "sfcompute", "cyfuture", "gcp", "vultr", "voltagepark",
               "hyperbolic", "vastai", "runpod", "lambda", "verda", "aws", "azure", "oci")
     parser_checked = "2026-08-22"

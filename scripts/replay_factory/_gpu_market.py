@@ -48,7 +48,7 @@ PROVIDERS: dict[str, tuple[str, dict[str, float], float | None, bool]] = {
     "hotaisle": ("Hot Aisle", {"MI300X": 1.99}, None, False),
     "sesterce": ("Sesterce", {"H100": 2.05, "H200": 2.70, "B200": 3.95, "A100": 1.45}, None, True),
     "gmicloud": ("GMI Cloud", {"H100": 2.10, "H200": 2.50, "B200": 4.00}, None, False),
-    "togetherai": ("Together AI", {"H100": 2.99, "H200": 3.79, "B200": 5.50}, None, False),
+    "together": ("Together AI", {"H100": 2.99, "H200": 3.79, "B200": 5.50}, None, False),
     "civo": ("Civo", {"H100": 2.49, "H200": 3.49, "L40S": 1.29, "A100": 1.79}, None, False),
     "e2enetworks": ("E2E Networks", {"H100": 2.49, "H200": 3.19, "L40S": 1.10}, None, False),
     "lium": ("Lium", {"H100": 1.80, "H200": 2.35, "B200": 3.60, "A100": 0.95}, None, True),

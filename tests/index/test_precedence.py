@@ -48,6 +48,17 @@ def test_one_window_for_a_fixing():
     assert dedupe_first_party(q, FP, window=None).collect()["source"].to_list() == ["vultr"]
 
 
+def test_fixing_time_column_is_the_window():
+    fixing = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    q = quotes((H10, "vultr", "vultr", "H100-SXM-80GB", "on_demand", 2.99),  # daily list price
+               (H11, "computepulse", "vultr", "H100-SXM-80GB", "on_demand", 2.95),
+               (H11, "computepulse", "vultr", "H100-SXM-80GB", "on_demand", 2.95))
+    q = q.with_columns(fixing_time=pl.Series([fixing, fixing, fixing + (H11 - H10)]))
+    out = dedupe_first_party(q, FP).collect()  # window="1h" is ignored: the fixing decides
+    assert out["source"].to_list() == ["vultr", "computepulse"]
+    assert out["fixing_time"].to_list()[1] == fixing + (H11 - H10)  # no first-party quote for that fixing
+
+
 def test_flag_fallback_marks_only_non_first_party_rows_of_first_party_venues():
     q = quotes((H10, "runpod", "runpod", "H100-SXM-80GB", "on_demand", 2.69),
                (H10, "gpuhunt", "runpod", "H100-SXM-80GB", "on_demand", 2.69),
