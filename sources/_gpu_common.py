@@ -8,7 +8,14 @@ and the mapping of reservation terms to pricing classes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from index import canonical
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (the caller reports what is missing)."""
+    return value if isinstance(value, dict) else {}
 
 
 def venue_fields(provider: str | None) -> tuple[str | None, str | None, str | None]:

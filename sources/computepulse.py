@@ -35,6 +35,7 @@ import polars as pl
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
 from sources._gpu_common import form_factor_hint, reserved_class, resolve_gpu, venue_fields
+from sources._gpu_common import obj as _obj
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 URL = "https://compute-pulse.com/api/listings"
@@ -137,7 +138,7 @@ class ComputePulse(Source):
         venue, vclass, vproblem = venue_fields(r.get("provider"))
         if vproblem and r.get("provider") is not None:
             problems.append(vproblem)
-        links = r.get("links") if isinstance(r.get("links"), dict) else {}
+        links = _obj(r.get("links"))
         gpu_link = str(links.get("gpu") or "")
         if gpu_link and slug and not gpu_link.endswith(f"/gpu/{slug}"):
             problems.append(f"listing belongs to {gpu_link!r}, not the queried chip {slug!r}")

@@ -33,6 +33,7 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from sources._gpu_common import obj as _obj
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 VENUE = "gcp"
@@ -144,7 +145,7 @@ class Gcp(Source):
     def _index(self, sku: dict[str, Any], resp: RawResponse,
                table: dict[tuple[str, str, str], dict[str, tuple[float | None, str | None, str]]]) -> None:
         desc = str(sku.get("description") or "")
-        category = sku.get("category") if isinstance(sku.get("category"), dict) else {}
+        category = _obj(sku.get("category"))
         cls = USAGE.get(str(category.get("usageType")))
         m = SKU_RE.match(desc)
         if cls is None or not m or any(w.lower() in desc.lower() for w in EXCLUDED_WORDS):
@@ -160,7 +161,8 @@ class Gcp(Source):
             problem = f"SKU {sku.get('skuId')} is priced in {currency!r}, not USD"
         elif unit != UNITS[res]:
             problem = f"SKU {sku.get('skuId')} usage unit is {unit!r}, expected {UNITS[res]!r}"
-        regions = sku.get("serviceRegions") if isinstance(sku.get("serviceRegions"), list) else []
+        raw_regions = sku.get("serviceRegions")
+        regions: list[Any] = raw_regions if isinstance(raw_regions, list) else []
         slot = table.setdefault((res, m.group("what").strip().lower(), cls), {})
         for region in regions:
             slot[str(region)] = (price, problem, resp.sha256)

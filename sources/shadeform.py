@@ -30,6 +30,7 @@ import polars as pl
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
 from sources._gpu_common import form_factor_hint, resolve_gpu, venue_fields
+from sources._gpu_common import obj as _obj
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 URL = "https://api.shadeform.ai/v1/instances/types"
@@ -77,7 +78,7 @@ class Shadeform(Source):
         return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
 
     def _rows(self, t: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
-        config = t.get("configuration") if isinstance(t.get("configuration"), dict) else {}
+        config = _obj(t.get("configuration"))
         count = as_float(config.get("num_gpus"))
         if str(config.get("gpu_type") or "").upper() == "CPU" or count == 0:
             return []  # CPU-only instance type: not a GPU quote

@@ -26,6 +26,7 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from sources._gpu_common import obj as _obj
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 VENUE = "voltagepark"
@@ -68,7 +69,7 @@ class VoltagePark(Source):
         return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
 
     def _rows(self, loc: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
-        specs = loc.get("specs_per_node") if isinstance(loc.get("specs_per_node"), dict) else {}
+        specs = _obj(loc.get("specs_per_node"))
         node_gpus = as_float(specs.get("gpu_count"))
         base_problems = []
         if not specs:
