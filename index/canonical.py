@@ -103,23 +103,32 @@ class Venue:
     name: str
     venue_class: str
     group: str
+    first_party_source: str | None = None  # the venue's own adapter, whose quotes win over aggregators'
 
 
 @cache
-def _venue_table() -> tuple[dict[str, Venue], dict[str, str]]:
+def _venue_table() -> tuple[dict[str, Venue], dict[str, str], dict[str, str]]:
     raw = _load("venues.toml")
     venues: dict[str, Venue] = {}
     aliases: dict[str, str] = {}
+    first_party: dict[str, str] = dict(raw.get("first_party", {}))  # venue id = source, for venues listed elsewhere
     for vid, spec in raw.get("venues", {}).items():
-        venues[vid] = Venue(vid, spec.get("name", vid), spec["class"], spec.get("group", spec.get("name", vid)))
+        venues[vid] = Venue(vid, spec.get("name", vid), spec["class"], spec.get("group", spec.get("name", vid)),
+                            spec.get("first_party_source"))
+        if spec.get("first_party_source"):
+            first_party[vid] = spec["first_party_source"]
         for alias in [vid, spec.get("name", vid), *spec.get("aliases", [])]:
             aliases[fold(alias)] = vid
-    return venues, aliases
+    # Extra spellings (aggregators' provider names), one line each: "as the aggregator writes it" = "venue id".
+    # The venue's own table may live in another part of the file; an alias never overrides a venue id.
+    for alias, vid in raw.get("venue_aliases", {}).items():
+        aliases.setdefault(fold(alias), vid)
+    return venues, aliases, first_party
 
 
 def venue_id(raw_name: str) -> str:
     """Canonical venue id for a provider name; unlisted names are folded, not dropped."""
-    _, aliases = _venue_table()
+    _, aliases, _ = _venue_table()
     key = fold(raw_name)
     return aliases.get(key, key)
 
@@ -136,6 +145,11 @@ def venue_class(vid: str, default: str | None = None) -> str | None:
     """The class of a venue (hyperscaler / neocloud / marketplace) from venues.toml."""
     v = venue(vid)
     return v.venue_class if v else default
+
+
+def first_party_sources() -> dict[str, str]:
+    """Venue id -> the source that is that venue's own (first-party) API (index.precedence uses it)."""
+    return dict(_venue_table()[2])
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,11 @@ handed (live, or a replay snapshot behind ``httpx.MockTransport``: the code cann
 and returns the raw responses; ``parse`` is a pure function from those recorded bytes to
 normalised rows. The framework (``index.scrape``) stores the bytes, validates the rows
 and quarantines what is impossible; a source never touches the store.
+
+Aggregators (one venue per underlying provider) write that provider's venue id on each row
+and need no other marker: a venue's own adapter is named in data/venues.toml
+(``first_party_source``), and ``index.precedence.dedupe_first_party`` keeps the aggregator's
+rows only as the fallback where that adapter has no quote.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from index.errors import SourceError
 
 USER_AGENT = "spotindex/0.1 (+https://github.com/spotindex/spotindex; reference index for AI compute)"
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"})
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "api_key", "cookie", "set-cookie",
+                            "proxy-authorization"})
 REDACTED = "<redacted>"
 
 

@@ -19,7 +19,7 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures"
 OBSERVED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def shared_fixture(source: str, name: str) -> Path:
+def shared_fixture(source: str, name: str) -> Path:  # plain helper, also served as the fixture below
     """``../shared/fixtures/<source>/<name>`` beside the repo (main or a worktree), else skip."""
     for base in (REPO_ROOT.parent / "shared", Path("/work/shared")):
         path = base / "fixtures" / source / name
@@ -53,3 +53,9 @@ def run(source: Source, handler: Callable[[httpx.Request], httpx.Response]) -> S
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries without the exponential backoff waits (Retry-After hints still apply)."""
     monkeypatch.setattr(sources.base, "wait_exponential", lambda *a, **k: (lambda retry_state: 0.0))
+
+
+@pytest.fixture(name="shared_fixture")
+def _shared_fixture_fixture() -> Callable[[str, str], Path]:
+    """The same helper as a fixture, for tests that take it as an argument."""
+    return shared_fixture
