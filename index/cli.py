@@ -85,7 +85,7 @@ def sources() -> None:
         t.add_column(col)
     for s in registry.all_sources().values():
         key = "-" if not s.key_env else (f"{s.key_env} (optional)" if s.key_optional else s.key_env)
-        t.add_row(s.name, s.kind, key, ", ".join(s.venues), s.parser_checked or "never", s.description)
+        t.add_row(s.name, s.kind, key, ", ".join(s.venues), s.parser_checked or "never (docs only)", s.description)
     out.print(t)
 
 

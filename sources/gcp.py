@@ -98,7 +98,7 @@ class Gcp(Source):
     description = "Google Cloud billing catalog (API key): GPU machines assembled from GPU, vCPU and RAM SKUs"
     key_env = "SPOTINDEX_GCP_KEY"
     venues = (VENUE,)
-    parser_checked = "2026-11-20"
+    parser_checked = ""  # built from the API docs and upstream code: no real recorded response checked yet
 
     async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:
         out = []

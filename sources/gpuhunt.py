@@ -78,7 +78,7 @@ class GpuHunt(Source):
     kind = "gpu"
     description = "dstack gpuhunt published catalogs (daily, public): list prices of many clouds, fallback quotes"
     venues = ("gcp", "nebius", "cloudrift", "aws", "azure", "lambda", "verda", "oci", "runpod")
-    parser_checked = "2026-08-19"
+    parser_checked = ""  # built from the API docs and upstream code: no real recorded response checked yet
 
     async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:
         ver = await request(client, self.name, "GET", VERSION_URL, meta={"part": "version"})

@@ -66,7 +66,7 @@ class Hyperstack(Source):
     description = "Hyperstack pricebook (API key): on-demand price per GPU-hour of every GPU flavor"
     key_env = "SPOTINDEX_HYPERSTACK_KEY"
     venues = (VENUE,)
-    parser_checked = "2026-08-26"
+    parser_checked = ""  # built from the API docs and upstream code: no real recorded response checked yet
 
     async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:
         key = self.api_key()

@@ -56,7 +56,7 @@ class Shadeform(Source):
     venues = ("hyperstack", "crusoe", "nebius", "massedcompute", "paperspace", "latitude", "digitalocean", "denvr",
               "fluidstack", "scaleway", "tensordock", "voltagepark", "vultr", "imwt", "sesterce", "nscale",
               "lambda", "verda", "runpod", "aws", "azure")
-    parser_checked = "2026-08-22"
+    parser_checked = ""  # built from the API docs and upstream code: no real recorded response checked yet
 
     async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:
         key = self.api_key()
