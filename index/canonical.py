@@ -266,8 +266,8 @@ def _with_maker(key: str) -> str:
     if "/" in key:
         maker, rest = key.split("/", 1)
         return f"{makers.get(maker, maker)}/{rest}"
-    maker = family_maker(key)
-    return f"{maker}/{key}" if maker else key
+    family = family_maker(key)
+    return f"{family}/{key}" if family else key
 
 
 def _candidates(raw_id: str) -> list[str]:

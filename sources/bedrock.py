@@ -77,6 +77,7 @@ class _Group:
     name: str
     region: str
     deployment: str
+    resp: RawResponse | None = None  # the file the group's first SKU came from
     currency: str = "USD"
     prices: dict[str, float | None] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
@@ -99,14 +100,16 @@ class Bedrock(Source):
         return out
 
     def parse(self, raw: Sequence[RawResponse], observed_at: datetime) -> pl.DataFrame:
-        rows: list[dict[str, Any]] = []
+        # One group per model, region and deployment across all files: a region's SKUs never count twice.
+        groups: dict[tuple[str, str, str], _Group] = {}
         for resp in raw:
-            rows.extend(self._offer_rows(resp, observed_at))
+            self._read_offer(resp, groups)
+        rows = [self._row(g, observed_at) for g in groups.values()]
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
         return conform(pl.DataFrame(rows, infer_schema_length=None), TOKEN_PRICE_SCHEMA)
 
-    def _offer_rows(self, resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
+    def _read_offer(self, resp: RawResponse, groups: dict[tuple[str, str, str], _Group]) -> None:
         payload = resp.json()
         if not isinstance(payload, dict):
             raise SourceError(self.name, f"expected an offer file object, got {type(payload).__name__}",
@@ -122,7 +125,6 @@ class Bedrock(Source):
         if not products:
             raise SourceError(self.name, "the offer file lists no products", field="products", url=resp.url)
         offer = str(payload.get("offerCode") or resp.meta.get("offer") or "")
-        groups: dict[tuple[str, str, str], _Group] = {}
         for sku, product in products.items():
             attrs = product.get("attributes") if isinstance(product, dict) else None
             if not isinstance(attrs, dict):
@@ -132,7 +134,7 @@ class Bedrock(Source):
                 continue
             name, direction, deployment = picked
             region = str(attrs.get("regionCode") or resp.meta.get("region") or "")
-            g = groups.setdefault((name, region, deployment), _Group(name, region, deployment))
+            g = groups.setdefault((name, region, deployment), _Group(name, region, deployment, resp=resp))
             dim = self._dimension(on_demand.get(sku))
             if dim is None:
                 g.reasons.append(f"{direction}: SKU {sku} has no on-demand price")
@@ -150,7 +152,6 @@ class Bedrock(Source):
                 g.reasons.append(reason)
             if direction not in g.prices or g.prices[direction] is None:
                 g.prices[direction] = value
-        return [self._row(g, resp, observed_at) for g in groups.values()]
 
     @staticmethod
     def _classify(offer: str, attrs: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -194,14 +195,15 @@ class Bedrock(Source):
                     return str(dim.get("unit") or ""), str(dim.get("description") or ""), amounts
         return None
 
-    def _row(self, g: _Group, resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
+    def _row(self, g: _Group, observed_at: datetime) -> dict[str, Any]:
+        assert g.resp is not None
         inp, out, cached = g.prices.get("input"), g.prices.get("output"), g.prices.get("cached")
         reasons: list[str | None] = list(g.reasons)
         if inp is None and out is None and not reasons:
             reasons.append("no input or output token SKU")
         label = f"{g.name} @ {g.region}" + (" (global)" if g.deployment == "global" else "")
         return token_row(source=self.name, provider="aws", model_key=model_key(g.name), source_model_id=label,
-                         observed_at=observed_at, resp=resp, inp=inp, out=out,
+                         observed_at=observed_at, resp=g.resp, inp=inp, out=out,
                          cached=cached if as_float(cached) else None, currency=g.currency, reasons=reasons)
 
 

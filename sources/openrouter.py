@@ -152,8 +152,9 @@ class OpenRouter(Source):
         endpoints = require_list(self.name, data, "endpoints", resp.url)
         require_field_somewhere(self.name, endpoints, ("provider_name", "pricing"), resp.url)
         model_id = str(data.get("id") or resp.meta.get("model") or "")
-        rows = []
+        rows: list[dict[str, Any]] = []
         per_provider: dict[str, int] = {}
+        ids_seen: dict[tuple[str, str], int] = {}
         for e in endpoints:
             if isinstance(e, dict):
                 provider = canonical.venue_id(str(e.get("provider_name") or e.get("name") or "unknown"))
@@ -169,6 +170,10 @@ class OpenRouter(Source):
                        e.get("context_length"), e.get("quantization"), resp, observed_at)
             if per_provider[provider] > 1:  # one provider, several endpoints (fp8 and bf16...): keep each
                 row["source_model_id"] += f" [{e.get('tag') or e.get('quantization') or e.get('name')}]"
+            key = (provider, row["source_model_id"])
+            ids_seen[key] = ids_seen.get(key, 0) + 1
+            if ids_seen[key] > 1:  # even the tag repeats: number them, never drop one
+                row["source_model_id"] += f" #{ids_seen[key]}"
             rows.append(row)
         return rows
 
