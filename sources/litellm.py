@@ -27,6 +27,7 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import TOKEN_PRICE_SCHEMA, conform, empty_frame
+from sources._tokens import price, token_row
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere
 
 URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
@@ -92,20 +93,6 @@ def together_serving_suffix(model_id: str) -> tuple[str, str | None]:
     return model_id, None
 
 
-def _usd_per_mtok(spec: dict[str, Any], field: str) -> tuple[float | None, str | None]:
-    raw = spec.get(field)
-    if raw is None:
-        return None, None
-    value = as_float(raw)
-    if value is None:
-        return None, f"{field} is not a number: {raw!r}"
-    if value == 0:
-        return None, f"{field} is 0 (free tier or not priced): not a price"
-    if value < 0:
-        return None, f"{field} is negative ({raw}): not a price"
-    return round(value * PER_MILLION, 10), None
-
-
 class LiteLLM(Source):
     name = "litellm"
     kind = "token"
@@ -158,35 +145,21 @@ class LiteLLM(Source):
         if provider == "together_ai":
             mkey, together_quant = together_serving_suffix(mkey)
             quant = quant or together_quant
-        inp, r_in = _usd_per_mtok(spec, "input_cost_per_token")
-        out, r_out = _usd_per_mtok(spec, "output_cost_per_token")
-        cached, r_cached = _usd_per_mtok(spec, "cache_read_input_token_cost")
-        reasons = [r for r in (r_in, r_out) if r]
-        if inp is None and out is None and not reasons:
+        inp, r_in = price(spec.get("input_cost_per_token"), "input_cost_per_token", PER_MILLION)
+        out, r_out = price(spec.get("output_cost_per_token"), "output_cost_per_token", PER_MILLION)
+        cached, r_cached = price(spec.get("cache_read_input_token_cost"), "cache_read_input_token_cost", PER_MILLION)
+        reasons: list[str | None] = [r_in, r_out]
+        if inp is None and out is None and not any(reasons):
             reasons.append("no per-token price (priced per request, character or second)")
-        model = canonical.token_model(mkey)
-        ctx = as_float(spec.get("max_input_tokens")) or as_float(spec.get("max_tokens"))
-        return {
-            "observed_at": observed_at,
-            "source": self.name,
-            "provider": venue_for(provider),
-            "model": model,
-            "model_family": canonical.model_family(model),
-            "source_model_id": key,
-            "usd_per_mtok_input": inp,
-            "usd_per_mtok_output": out,
-            "usd_per_mtok_cached_input": cached if r_cached is None else None,
-            "context_window": int(ctx) if ctx else None,
-            "quantization": quant,
-            "currency": "USD",
-            "raw_sha256": resp.sha256,
-            "quarantine_reason": "; ".join(reasons) or None,
-        }
+        context = as_float(spec.get("max_input_tokens")) or as_float(spec.get("max_tokens"))
+        return token_row(source=self.name, provider=venue_for(provider), model_key=mkey, source_model_id=key,
+                         observed_at=observed_at, resp=resp, inp=inp, out=out,
+                         cached=cached if r_cached is None else None, context=context, quantization=quant,
+                         reasons=reasons)
 
     def _bad(self, key: str, provider: str, reason: str, resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
-        return {"observed_at": observed_at, "source": self.name, "provider": provider,
-                "model": canonical.token_model(key), "source_model_id": key, "currency": "USD",
-                "raw_sha256": resp.sha256, "quarantine_reason": reason}
+        return token_row(source=self.name, provider=provider, model_key=key, source_model_id=key,
+                         observed_at=observed_at, resp=resp, reasons=[reason])
 
 
 SOURCE = LiteLLM()
