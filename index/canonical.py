@@ -159,31 +159,208 @@ class TokenModel:
     maker: str
 
 
+# ---- token models -------------------------------------------------------------------------------
+#
+# One model, many spellings: OpenRouter writes ``anthropic/claude-sonnet-4.5``, Anthropic
+# ``claude-sonnet-4-5-20250929``, Bedrock ``us.anthropic.claude-sonnet-4-5-20250929-v1:0``,
+# LiteLLM ``vertex_ai/claude-sonnet-4-5@20250929``. ``token_model`` maps a spelling to the
+# canonical id by one deterministic rule (documented on the function) and the alias table in
+# data/models.toml; it never guesses that two different names are one model: dated snapshots,
+# sizes and versions only meet when models.toml lists them as aliases.
+
+# Prefixes that say who routes or serves a model (LiteLLM provider keys, API path segments),
+# never which model it is. Longest first.
+ROUTE_PREFIXES: tuple[str, ...] = (
+    "fireworks_ai/accounts/fireworks/models/", "fireworks_ai/accounts/fireworks/routers/",
+    "accounts/fireworks/models/", "accounts/fireworks/routers/", "fireworks_ai/",
+    "bedrock_converse/", "bedrock_mantle/", "bedrock/", "sagemaker/",
+    "vertex_ai_beta/", "vertex_ai/", "gemini/", "azure_ai/", "azure_text/", "azure/",
+    "together_ai/", "deepinfra/", "groq/", "cerebras/", "nebius/", "lambda_ai/", "hyperbolic/",
+    "sambanova/", "novita/", "nscale/", "crusoe/", "friendliai/", "gmi/", "baseten/", "scaleway/",
+    "ovhcloud/", "replicate/", "wandb/", "watsonx/", "oci/", "snowflake/", "databricks/",
+    "vercel_ai_gateway/", "openrouter/", "anyscale/", "cloudflare/@cf/", "cloudflare/@hf/", "cloudflare/",
+    "@cf/", "@hf/", "text-completion-openai/", "text-completion-codestral/", "codestral/", "cohere_chat/",
+    "dashscope/",
+)
+# A prefix that is also a router's own namespace (``openrouter/auto``) is a route only before maker/model.
+_ROUTE_NEEDS_SLASH = frozenset({"openrouter/"})
+# Region, data-zone and tier segments after a route prefix (``azure/eu/``, ``bedrock/us-east-1/``).
+_REGION_SEGMENT = re.compile(r"^(?:us|eu|apac|global|global-standard|us-gov|datazone|claude_platform|invoke|\*|"
+                             r"\d+-month-commitment|[a-z]{2}(?:-gov)?-[a-z]+-\d)/")
+# Bedrock ids: optional geo prefix of a cross-region inference profile, then ``maker.model``.
+_BEDROCK_GEO = re.compile(r"^(?:us|eu|apac|au|jp|ca|in|global|us-gov)\.(?=[a-z0-9-]+\.)")
+BEDROCK_MAKERS = ("anthropic", "meta", "amazon", "mistral", "cohere", "ai21", "deepseek", "qwen", "openai", "writer",
+                  "moonshotai", "moonshot", "minimax", "google", "nvidia", "zai", "xai", "twelvelabs")
+_BEDROCK_ID = re.compile(r"^(" + "|".join(BEDROCK_MAKERS) + r")\.([a-z0-9].*)$")
+# Bedrock's own version of a model (``-v1:0``, ``-v2:0``, ``-1:0``, ``-v1``): not part of the model's name.
+# ``-v0:2`` is not stripped: Mistral 7B v0.2 is spelled that way.
+_BEDROCK_VERSION = re.compile(r"(?:-v\d+:0|-\d+:0|-v\d+)$")
+# Serving variants that do not change the weights' identity (quantization goes in its own column).
+_QUANT_SUFFIX = re.compile(r"-(?:fp8|fp4|nvfp4|int4|int8|awq|gptq|bf16|fp16)$")
+_VERTEX_SUFFIX = re.compile(r"(?:@default|-maas)$")
+
+
 @cache
-def _model_table() -> tuple[dict[str, TokenModel], dict[str, str]]:
+def _model_table() -> tuple[dict[str, TokenModel], dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
+    """(models, aliases by lower-cased spelling, aliases by folded spelling, maker synonyms,
+    maker by model-name prefix)."""
     raw = _load("models.toml")
     models: dict[str, TokenModel] = {}
-    aliases: dict[str, str] = {}
+    exact: dict[str, str] = {}
+    folded: dict[str, str] = {}
+
+    def add(alias: str, mid: str, strict: bool = True) -> None:
+        for table, key in ((exact, alias.lower()), (folded, fold(alias))):
+            if not key:
+                continue
+            if key in table and table[key] != mid:
+                if strict:
+                    raise ConfigError(f"models.toml: alias '{alias}' names both {table[key]} and {mid}")
+                continue
+            table[key] = mid
+
+    bare_seen: dict[str, set[str]] = {}
     for mid, spec in raw.get("models", {}).items():
         models[mid] = TokenModel(mid, spec.get("family", mid.split("/")[-1]), spec.get("maker", mid.split("/")[0]))
         for alias in [mid, *spec.get("aliases", [])]:
-            aliases[alias.lower()] = mid
-    return models, aliases
+            add(alias, mid)
+        bare_seen.setdefault(fold(mid.split("/")[-1]), set()).add(mid)
+    # The bare name of a canonical id (``claude-sonnet-4.5``) is an alias too, unless two
+    # canonical ids share it (then neither gets it: a guess is worse than no match).
+    for key, mids in bare_seen.items():
+        if len(mids) == 1 and key not in folded:
+            folded[key] = next(iter(mids))
+    makers = {k.lower(): v.lower() for k, v in raw.get("makers", {}).items()}
+    families = {k.lower(): v.lower() for k, v in raw.get("families", {}).items()}
+    return models, exact, folded, makers, families
+
+
+def _lookup(key: str) -> str | None:
+    _, exact, folded, _, _ = _model_table()
+    hit = exact.get(key) or folded.get(fold(key))
+    if hit is None and "/" in key:
+        hit = exact.get(key.rsplit("/", 1)[1]) or folded.get(fold(key.rsplit("/", 1)[1]))
+    return hit
+
+
+def _strip_route(key: str) -> tuple[str, str | None]:
+    """Remove routing prefixes and region segments; returns (rest, first route stripped)."""
+    first: str | None = None
+    changed = True
+    while changed:
+        changed = False
+        for prefix in ROUTE_PREFIXES:
+            if key.startswith(prefix) and len(key) > len(prefix) and (
+                    prefix not in _ROUTE_NEEDS_SLASH or "/" in key[len(prefix):]):
+                first = first or prefix
+                key = key[len(prefix):]
+                changed = True
+                break
+        m = _REGION_SEGMENT.match(key)
+        if m and first is not None and len(key) > m.end():
+            key = key[m.end():]
+            changed = True
+    return key, first
+
+
+def family_maker(name: str) -> str | None:
+    """The maker of a bare model name by its family prefix in models.toml (``glm-5`` -> ``z-ai``)."""
+    families = _model_table()[4]
+    low = name.strip().lower()
+    for prefix in sorted(families, key=len, reverse=True):
+        if low.startswith(prefix):
+            return families[prefix]
+    return None
+
+
+def _with_maker(key: str) -> str:
+    """``deepseek-ai/x`` -> ``deepseek/x``: the maker namespace as OpenRouter writes it; a bare
+    ``glm-5.3-flash`` gets the maker of its family prefix (``[families]``), when one is listed."""
+    makers = _model_table()[3]
+    if "/" in key:
+        maker, rest = key.split("/", 1)
+        return f"{makers.get(maker, maker)}/{rest}"
+    family = family_maker(key)
+    return f"{family}/{key}" if family else key
+
+
+def _candidates(raw_id: str) -> list[str]:
+    """The spellings tried in order; the last one is the fallback canonical id."""
+    key = raw_id.strip().lower()
+    out = [key]
+    rest, route = _strip_route(key)
+    if route and route.startswith(("fireworks_ai", "accounts/fireworks")):
+        rest = re.sub(r"(\d)p(\d)", r"\1.\2", rest)  # fireworks writes 3.3 as 3p3
+        rest = re.sub(r"^llama-v(\d)", r"llama-\1", rest)
+    out.append(rest)
+    geo = _BEDROCK_GEO.sub("", rest)
+    m = _BEDROCK_ID.match(geo)
+    if m:
+        out.append(f"{m.group(1)}.{m.group(2)}")
+        rest = f"{m.group(1)}/{_BEDROCK_VERSION.sub('', m.group(2))}"
+        out.append(rest)
+    if "@" in rest:
+        rest = _VERTEX_SUFFIX.sub("", rest).replace("@", "-")
+    rest = _VERTEX_SUFFIX.sub("", rest)
+    out.append(rest)
+    rest = _QUANT_SUFFIX.sub("", rest)
+    out.append(rest)
+    out.append(_with_maker(rest))
+    seen: list[str] = []
+    for k in out:
+        if k and k not in seen:
+            seen.append(k)
+    return seen
 
 
 def token_model(raw_id: str) -> str:
-    """Canonical token-model id: an alias from models.toml, else the id lower-cased.
+    """Canonical token-model id for a provider's spelling.
 
-    OpenRouter-style ``maker/model`` ids are already canonical; provider spellings
-    (``gpt-4o-2024-08-06``, ``azure/gpt-4o``) are aliases in models.toml.
+    The rule, in order (each step's result is looked up in models.toml before the next):
+      1. the id lower-cased;
+      2. routing prefixes removed (``together_ai/``, ``bedrock/``, ``azure/``, ``vertex_ai/``,
+         ``fireworks_ai/accounts/fireworks/models/``... see ``ROUTE_PREFIXES``) with the region
+         or tier segment that follows them (``azure/eu/``, ``bedrock/us-east-1/``); Fireworks'
+         ``3p3`` is ``3.3``;
+      3. Bedrock ids: the cross-region geo prefix (``us.``, ``eu.``, ``global.``...) removed, then
+         ``maker.model-v1:0`` read as ``maker/model`` without Bedrock's version suffix;
+      4. Vertex suffixes (``@default``, ``-maas``) removed, ``@20250929`` read as ``-20250929``;
+      5. a quantization suffix (``-fp8``, ``-int4``...) removed: the weights are the same model;
+      6. the maker namespace rewritten as OpenRouter writes it (``deepseek-ai`` -> ``deepseek``,
+         ``[makers]`` in models.toml); a bare name gets the maker of its family prefix
+         (``glm-`` -> ``z-ai``, ``[families]``).
+    A lookup matches an alias exactly (case-insensitive), then with punctuation ignored
+    (``llama3-3-70b`` meets ``llama-3.3-70b``), then by the name after the maker
+    (``meta-llama/llama-3.3-70b-instruct`` is also ``llama-3.3-70b-instruct``). Nothing else
+    is stripped: dates, sizes and versions are part of a model's identity. An id that matches
+    nothing becomes the result of step 6: unknown, but spelled the same way by every source.
     """
-    _, aliases = _model_table()
-    key = raw_id.strip().lower()
-    return aliases.get(key, key)
+    if not raw_id or not raw_id.strip():
+        return ""
+    cands = _candidates(raw_id)
+    for key in cands:
+        hit = _lookup(key)
+        if hit:
+            return hit
+    return cands[-1]
+
+
+_QUANT_HINT = re.compile(r"[-_/](fp8|fp4|nvfp4|int4|int8|awq|gptq|bf16|fp16)(?:$|[-_/])")
+
+
+def quantization_hint(raw_id: str) -> str | None:
+    """The quantization a provider writes into a model id (``GLM-4.5-Air-FP8`` -> ``fp8``), or None."""
+    m = _QUANT_HINT.search(raw_id.lower())
+    return m.group(1) if m else None
 
 
 def token_models() -> dict[str, TokenModel]:
     return dict(_model_table()[0])
+
+
+def is_known_model(model_id: str) -> bool:
+    """True when ``model_id`` is a canonical id listed in models.toml."""
+    return model_id in _model_table()[0]
 
 
 def model_family(model_id: str) -> str:

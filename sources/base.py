@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -136,11 +136,13 @@ async def request(
     attempts: int = 4,
     max_wait: float = 30.0,
     meta: Mapping[str, str] | None = None,
+    accept_status: Collection[int] = (),
 ) -> RawResponse:
     """One request with retries on 429/5xx (honouring ``Retry-After``) and transport errors.
 
     Returns the response as a RawResponse with secret headers and query parameters
-    redacted; a final non-2xx status raises SourceError naming the source and URL.
+    redacted; a final non-2xx status raises SourceError naming the source and URL, unless
+    it is in ``accept_status`` (e.g. 404 for one item of a listing: the caller records it).
     """
     backoff = wait_exponential(multiplier=0.5, max=max_wait)
 
@@ -175,7 +177,7 @@ async def request(
     except httpx.TransportError as exc:
         raise SourceError(source, f"connection failed after {attempts} attempts: {exc}", url=redact_url(url)) from None
     assert last is not None
-    if last.status_code >= 400:
+    if last.status_code >= 400 and last.status_code not in accept_status:
         raise SourceError(source, f"HTTP {last.status_code}: {last.text[:120]!r}",
                           url=redact_url(str(last.request.url)))
     req_body = redact_body(last.request.content) if last.request.content else None

@@ -7,7 +7,10 @@ million tokens). ``"0"`` is a free tier and ``"-1"`` a variable router price: ne
 price, so such rows are quarantined with that reason, never stored as zero.
 
 Venues: the listing's price is venue ``openrouter`` (what OpenRouter charges by default);
-each endpoint's provider is its own venue (``deepinfra``, ``together``...).
+each endpoint's provider is its own venue (``deepinfra``, ``together``...), with the
+endpoint's quantization. A model whose ``/endpoints`` answers 404 (not served, or renamed)
+does not fail the source: the 404 is kept as a raw response and reported as one quarantined
+row naming the model, and the other models carry on.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ PER_MILLION = 1_000_000
 def endpoint_models() -> list[str]:
     """Models whose per-provider endpoints we fetch: every canonical model in models.toml."""
     return sorted(canonical.token_models())
+
+
+NOT_SERVED = (404,)  # an /endpoints answer that means "no such model here", recorded and reported
 
 
 def _price(pricing: dict[str, Any], key: str) -> tuple[float | None, str | None]:
@@ -76,7 +82,7 @@ def _row(source: str, provider: str, model_id: str, pricing: Any, context: Any, 
         "usd_per_mtok_output": out,
         "usd_per_mtok_cached_input": cached if r_cached is None else None,
         "context_window": int(ctx) if ctx else None,
-        "quantization": quant if isinstance(quant, str) and quant else None,
+        "quantization": quant.lower() if isinstance(quant, str) and quant and quant.lower() != "unknown" else None,
         "currency": "USD",
         "raw_sha256": resp.sha256,
         "quarantine_reason": "; ".join(reasons) or None,
@@ -91,20 +97,26 @@ class OpenRouter(Source):
     key_optional = True  # the listing and endpoints are public; a key only raises rate limits
     venues = ("openrouter", "every provider serving a listed model")
     parser_checked = "2026-05-01"
+    timeout_s = 300.0  # one /endpoints request per canonical model, spaced per host when live
 
     async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:
         headers = {"Authorization": f"Bearer {self.api_key()}"} if self.api_key() else None
         out = [await request(client, self.name, "GET", f"{BASE}/models", headers=headers, meta={"kind": "models"})]
         for model_id in endpoint_models():
             out.append(await request(client, self.name, "GET", f"{BASE}/models/{model_id}/endpoints",
-                                     headers=headers, meta={"kind": "endpoints", "model": model_id}))
+                                     headers=headers, meta={"kind": "endpoints", "model": model_id},
+                                     accept_status=NOT_SERVED))
         return out
 
     def parse(self, raw: Sequence[RawResponse], observed_at: datetime) -> pl.DataFrame:
         rows: list[dict[str, Any]] = []
         for resp in raw:
+            is_endpoints = "/endpoints" in resp.url or resp.meta.get("kind") == "endpoints"
+            if is_endpoints and resp.status in NOT_SERVED:
+                rows.append(self._not_served_row(resp, observed_at))
+                continue
             payload = resp.json()
-            if "/endpoints" in resp.url or resp.meta.get("kind") == "endpoints":
+            if is_endpoints:
                 rows.extend(self._endpoint_rows(payload, resp, observed_at))
             else:
                 rows.extend(self._listing_rows(payload, resp, observed_at))
@@ -125,6 +137,14 @@ class OpenRouter(Source):
                              resp, observed_at))
         return rows
 
+    def _not_served_row(self, resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
+        """A 404 from /endpoints: one quarantined row, so the miss is counted, not silent."""
+        model_id = resp.meta.get("model") or resp.url.rsplit("/models/", 1)[-1].removesuffix("/endpoints")
+        row = _row(self.name, "openrouter", model_id, {}, None, None, resp, observed_at)
+        row["quarantine_reason"] = (f"/endpoints answered HTTP {resp.status}: OpenRouter lists no provider "
+                                    f"for {model_id}")
+        return row
+
     def _endpoint_rows(self, payload: Any, resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
@@ -132,13 +152,29 @@ class OpenRouter(Source):
         endpoints = require_list(self.name, data, "endpoints", resp.url)
         require_field_somewhere(self.name, endpoints, ("provider_name", "pricing"), resp.url)
         model_id = str(data.get("id") or resp.meta.get("model") or "")
-        rows = []
+        rows: list[dict[str, Any]] = []
+        per_provider: dict[str, int] = {}
+        ids_seen: dict[tuple[str, str], int] = {}
+        for e in endpoints:
+            if isinstance(e, dict):
+                provider = canonical.venue_id(str(e.get("provider_name") or e.get("name") or "unknown"))
+                per_provider[provider] = per_provider.get(provider, 0) + 1
         for e in endpoints:
             if not isinstance(e, dict):
+                bad = _row(self.name, "unknown", model_id, {}, None, None, resp, observed_at)
+                bad["quarantine_reason"] = f"endpoint entry is not an object: {str(e)[:80]}"
+                rows.append(bad)
                 continue
             provider = canonical.venue_id(str(e.get("provider_name") or e.get("name") or "unknown"))
-            rows.append(_row(self.name, provider, str(e.get("model_id") or model_id), e.get("pricing"),
-                             e.get("context_length"), e.get("quantization"), resp, observed_at))
+            row = _row(self.name, provider, str(e.get("model_id") or model_id), e.get("pricing"),
+                       e.get("context_length"), e.get("quantization"), resp, observed_at)
+            if per_provider[provider] > 1:  # one provider, several endpoints (fp8 and bf16...): keep each
+                row["source_model_id"] += f" [{e.get('tag') or e.get('quantization') or e.get('name')}]"
+            key = (provider, row["source_model_id"])
+            ids_seen[key] = ids_seen.get(key, 0) + 1
+            if ids_seen[key] > 1:  # even the tag repeats: number them, never drop one
+                row["source_model_id"] += f" #{ids_seen[key]}"
+            rows.append(row)
         return rows
 
 

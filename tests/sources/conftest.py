@@ -55,6 +55,11 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sources.base, "wait_exponential", lambda *a, **k: (lambda retry_state: 0.0))
 
 
+@pytest.fixture
+def shared() -> Callable[[str, str], Path]:
+    return shared_fixture
+
+
 @pytest.fixture(name="shared_fixture")
 def _shared_fixture_fixture() -> Callable[[str, str], Path]:
     """The same helper as a fixture, for tests that take it as an argument."""
