@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 from index.errors import SourceError
 from sources.azure_openai import SOURCE, first_url, read_meter
+from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 PAGE2_URL = json.loads(fixture_bytes("azure_openai", "page1.json"))["NextPageLink"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 from index.errors import SourceError
 from sources.bedrock import BASE, SOURCE, offer_url, unit_factor
+from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 
 def _files():

@@ -6,10 +6,10 @@ import gzip
 import json
 
 import pytest
-from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 from index.errors import SourceError
 from sources.litellm import SOURCE, URL, model_key
+from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 
 def _parse(body: bytes):

@@ -6,11 +6,11 @@ import json
 
 import httpx
 import pytest
-from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run
 
 from index import canonical
 from index.errors import SourceError
 from sources.openrouter import BASE, SOURCE
+from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run
 
 LLAMA = "meta-llama/llama-3.3-70b-instruct"
 

@@ -6,10 +6,10 @@ import json
 
 import httpx
 import pytest
-from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 from index.errors import SourceError
 from sources.together import SOURCE, URL
+from tests.sources.tokentools import always, fixture_bytes, parse_split, raw, row, run, serve
 
 
 def _parse(body: bytes):
