@@ -23,7 +23,7 @@ def shared_fixture(source: str, name: str) -> Path:  # plain helper, also served
     """``../shared/fixtures/<source>/<name>`` beside the repo (main or a worktree), else skip."""
     for base in (REPO_ROOT.parent / "shared", Path("/work/shared")):
         path = base / "fixtures" / source / name
-        if path.is_file():
+        if path.exists():  # a file, or a directory of files (llm-prices/data)
             return path
     pytest.skip(f"real-response fixture ../shared/fixtures/{source}/{name} absent")
 
