@@ -130,3 +130,48 @@ class TokenPrice(BaseModel):
     context_window: int | None = None
     quantization: str | None = None
     currency: str = "USD"
+
+
+def _fits(value: object, dtype: pl.DataType) -> bool:
+    if value is None:
+        return True
+    if dtype == pl.String():
+        return isinstance(value, str)
+    if dtype.is_integer():
+        return isinstance(value, int) and not isinstance(value, bool)
+    if dtype.is_float():
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(dtype, pl.Datetime):
+        return isinstance(value, datetime)
+    return True
+
+
+def rows_frame(rows: list[dict[str, object]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows built by a parser as a typed frame; a value of the wrong type never crashes the parse.
+
+    A response can put a list where a region string was, or text where a count was. Such a
+    value becomes null and the row carries a quarantine reason naming the field and the value,
+    so it is quarantined with its reason instead of raising a polars error deep in a parser.
+    """
+    clean: list[dict[str, object]] = []
+    for row in rows:
+        fixed = {k: v for k, v in row.items() if k in schema}
+        problems = []
+        for name, dtype in schema.items():
+            value = fixed.get(name)
+            if name != "quarantine_reason" and not _fits(value, dtype):
+                if dtype.is_float() and isinstance(value, str):
+                    try:
+                        fixed[name] = float(value)
+                        continue
+                    except ValueError:
+                        pass
+                problems.append(f"field {name} has an unexpected value {str(value)[:40]!r}")
+                fixed[name] = None
+        if problems:
+            prior = fixed.get("quarantine_reason")
+            fixed["quarantine_reason"] = "; ".join([*([str(prior)] if prior else []), *problems])
+        clean.append(fixed)
+    if not clean:
+        return empty_frame(schema)
+    return pl.DataFrame(clean, schema=schema)

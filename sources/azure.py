@@ -36,7 +36,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 URL = "https://prices.azure.com/api/retail/prices"
@@ -132,7 +132,7 @@ class Azure(Source):
                 rows.append(self._row(item, billing, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _row(self, item: dict[str, Any], billing: Any, resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
         problems: list[str] = []

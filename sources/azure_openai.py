@@ -29,7 +29,7 @@ import httpx
 import polars as pl
 
 from index.errors import SourceError
-from index.schemas import TOKEN_PRICE_SCHEMA, conform, empty_frame
+from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources._tokens import price, token_row
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
@@ -162,7 +162,7 @@ class AzureOpenAI(Source):
         rows = [self._row(g, observed_at) for g in groups.values()]
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), TOKEN_PRICE_SCHEMA)
+        return rows_frame(rows, TOKEN_PRICE_SCHEMA)
 
     def _row(self, g: _Group, observed_at: datetime) -> dict[str, Any]:
         assert g.resp is not None

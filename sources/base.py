@@ -15,9 +15,11 @@ rows only as the fallback where that adapter has no quote.
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import json
 import os
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -232,6 +234,34 @@ class Source(ABC):
     def missing_key(self) -> bool:
         """True when the source needs a key that the environment does not provide."""
         return bool(self.key_env) and not self.key_optional and not self.api_key()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every parser keeps the contract 'rows or SourceError', whatever the bytes.
+
+        A response of an unexpected shape (a bool where an object was, a list where a string
+        was) would otherwise surface as a TypeError or KeyError from deep inside a parser. The
+        wrapper turns any such error into a SourceError naming the source, the error and the
+        parser line, so the run reports it as that source's failure.
+        """
+        super().__init_subclass__(**kwargs)
+        parse = cls.__dict__.get("parse")
+        if parse is None or getattr(parse, "_contract_wrapped", False):
+            return
+
+        @functools.wraps(parse)
+        def guarded(self: Source, raw: Sequence[RawResponse], observed_at: datetime) -> pl.DataFrame:
+            try:
+                return parse(self, raw, observed_at)
+            except SourceError:
+                raise
+            except Exception as exc:
+                tb = traceback.extract_tb(exc.__traceback__)[-1]
+                raise SourceError(self.name, f"response has an unexpected shape: {type(exc).__name__}: "
+                                             f"{str(exc)[:160]} (at {tb.filename.rsplit('/', 1)[-1]}:{tb.lineno}); "
+                                             "the API may have changed") from exc
+
+        guarded._contract_wrapped = True  # type: ignore[attr-defined]
+        cls.parse = guarded  # type: ignore[method-assign]
 
     @abstractmethod
     async def fetch(self, client: httpx.AsyncClient) -> list[RawResponse]:

@@ -33,7 +33,7 @@ import httpx
 import polars as pl
 
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import form_factor_hint, reserved_class, resolve_gpu, venue_fields
 from sources._gpu_common import obj as _obj
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
@@ -131,7 +131,7 @@ class ComputePulse(Source):
                 rows.append(self._row(row, slug, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _row(self, r: dict[str, Any], slug: str, resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
         problems = [f"missing field {f}" for f in REQUIRED if r.get(f) is None]

@@ -24,7 +24,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import TOKEN_PRICE_SCHEMA, conform, empty_frame
+from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources._tokens import price, token_row
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
@@ -60,7 +60,7 @@ class DeepInfra(Source):
                     rows.append(row)
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), TOKEN_PRICE_SCHEMA)
+        return rows_frame(rows, TOKEN_PRICE_SCHEMA)
 
     def _row(self, rec: Any, resp: RawResponse, observed_at: datetime) -> dict[str, Any] | None:
         if not isinstance(rec, dict) or not isinstance(rec.get("model_name"), str):

@@ -35,7 +35,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import form_factor_hint, resolve_gpu, venue_fields
 from sources.base import RawResponse, Source, as_float, request
 
@@ -96,7 +96,7 @@ class GpuHunt(Source):
             rows.extend(self._parse_zip(resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _parse_zip(self, resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         head = resp.body[:200].decode("utf-8", "replace").strip().lower()

@@ -21,7 +21,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import resolve_gpu
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
@@ -64,7 +64,7 @@ class Hyperbolic(Source):
                 rows.append(self._row(o, oid, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _row(self, o: dict[str, Any], oid: str, resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
         problems = [f"missing field {f}" for f in REQUIRED if o.get(f) is None]

@@ -27,7 +27,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import form_factor_hint, resolve_gpu
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
@@ -87,7 +87,7 @@ class Hyperstack(Source):
                     rows.append(row)
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _row(self, e: dict[str, Any], resp: RawResponse, observed_at: datetime) -> dict[str, Any] | None:
         name = str(e.get("name") or "").strip()

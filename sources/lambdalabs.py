@@ -32,7 +32,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere
 
 URL = "https://cloud.lambda.ai/api/v1/instance-types"
@@ -92,7 +92,7 @@ class LambdaLabs(Source):
                 rows.extend(self._rows(str(key), entry, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _rows(self, key: str, entry: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         it = entry.get("instance_type")

@@ -26,7 +26,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import TOKEN_PRICE_SCHEMA, conform, empty_frame
+from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources._tokens import price, token_row
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere
 
@@ -111,7 +111,7 @@ class LiteLLM(Source):
             rows.extend(self._rows(resp.json(), resp, observed_at))
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), TOKEN_PRICE_SCHEMA)
+        return rows_frame(rows, TOKEN_PRICE_SCHEMA)
 
     def _rows(self, payload: Any, resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         if not isinstance(payload, dict):

@@ -34,7 +34,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 URL = "https://apexapps.oracle.com/pls/apex/cetools/api/v1/products/"
@@ -108,7 +108,7 @@ class Oci(Source):
                     rows.append(self._row(item, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _row(self, item: dict[str, Any], resp: RawResponse, observed_at: datetime) -> dict[str, Any]:
         display = str(item.get("displayName") or "")

@@ -24,7 +24,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import TOKEN_PRICE_SCHEMA, conform, empty_frame
+from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 BASE = "https://openrouter.ai/api/v1"
@@ -122,7 +122,7 @@ class OpenRouter(Source):
                 rows.extend(self._listing_rows(payload, resp, observed_at))
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), TOKEN_PRICE_SCHEMA)
+        return rows_frame(rows, TOKEN_PRICE_SCHEMA)
 
     def _listing_rows(self, payload: Any, resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         # The live API wraps the list in {"data": [...]}; archived copies may be the bare list.

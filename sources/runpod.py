@@ -35,7 +35,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 URL = "https://api.runpod.io/graphql"
@@ -97,7 +97,7 @@ class RunPod(Source):
                 rows.extend(self._rows(g, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _rows(self, g: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         gpu_id = str(g.get("id") or g.get("displayName") or "?")

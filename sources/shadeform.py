@@ -28,7 +28,7 @@ import httpx
 import polars as pl
 
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import form_factor_hint, resolve_gpu, venue_fields
 from sources._gpu_common import obj as _obj
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
@@ -75,7 +75,7 @@ class Shadeform(Source):
                 rows.extend(self._rows(t, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _rows(self, t: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         config = _obj(t.get("configuration"))

@@ -20,7 +20,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 URL = "https://console.vast.ai/api/v0/bundles/"
@@ -82,7 +82,7 @@ class VastAi(Source):
                 rows.extend(self._rows(o, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _rows(self, o: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         count = as_float(o.get("num_gpus"))

@@ -42,7 +42,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
 BASE = "https://api.verda.com/v1"
@@ -127,7 +127,7 @@ class Verda(Source):
                 rows.extend(self._rows(t, where, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _availability(self, resp: RawResponse, into: dict[str, list[str]]) -> None:
         locations = require_list(self.name, resp.json(), None, resp.url)

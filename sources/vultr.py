@@ -28,7 +28,7 @@ import polars as pl
 
 from index import canonical
 from index.errors import SourceError
-from index.schemas import GPU_QUOTE_SCHEMA, conform, empty_frame
+from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import resolve_gpu
 from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
 
@@ -94,7 +94,7 @@ class Vultr(Source):
                             else self._vcg_rows(p, resp, observed_at))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
-        return conform(pl.DataFrame(rows, infer_schema_length=None), GPU_QUOTE_SCHEMA)
+        return rows_frame(rows, GPU_QUOTE_SCHEMA)
 
     def _vcg_rows(self, p: dict[str, Any], resp: RawResponse, observed_at: datetime) -> list[dict[str, Any]]:
         if p.get("type") not in (None, "vcg") or not p.get("gpu_type"):
