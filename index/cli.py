@@ -194,7 +194,7 @@ def main() -> None:
     try:
         app()
     except SpotindexError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

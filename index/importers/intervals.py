@@ -170,7 +170,7 @@ def read(path: Path, opts: ImportOptions, source: str | None, dataset: str, sha:
             raise ImportFileError(path, 1, unknown[0], f"unknown column for the {shape.name} ledger shape: pass "
                                                        "--ignore-unknown-columns to skip it")
         kind = shape.kind
-        asof = _asof(raw, shape.asof_columns)
+        asof = _asof(raw, shape.asof_columns, opts.now)
         frame = shape.to_normal(raw)
         src = source or shape.default_source
     else:
@@ -182,7 +182,7 @@ def read(path: Path, opts: ImportOptions, source: str | None, dataset: str, sha:
                      else [("provider",), ("model", "source_model_id"), ("usd_per_mtok_input", "usd_per_mtok_output")])
         mapping = check_columns(path, names, known, opts, required)
         frame = apply_columns(raw, mapping, opts.sets)
-        asof = _asof(frame, ("valid_from", "valid_to"))
+        asof = _asof(frame, ("valid_from", "valid_to"), opts.now)
         src = source or "import"
     until = opts.until or asof
     if until is None or until > opts.now:
@@ -190,8 +190,9 @@ def read(path: Path, opts: ImportOptions, source: str | None, dataset: str, sha:
     yield from _expand_batches(frame, kind, opts, src, dataset, sha, until)
 
 
-def _asof(df: pl.DataFrame, cols: tuple[str, ...]) -> datetime | None:
-    present = [timestamp(c).max() for c in cols if c in df.columns]
+def _asof(df: pl.DataFrame, cols: tuple[str, ...], now: datetime) -> datetime | None:
+    """The ledger's as-of time: its latest date that is not in the future (those rows are quarantined)."""
+    present = [timestamp(c).filter(timestamp(c) <= now + FUTURE_SLACK).max() for c in cols if c in df.columns]
     if not present or df.height == 0:
         return None
     value = df.select(pl.max_horizontal(present)).item()
