@@ -109,6 +109,7 @@ def run_backfill(store: Store, start: date, end: date, series: Sequence[str] | N
     days = day_range(start, end)
     todo = [d for d in days if d not in done]
     run_id = new_run_id("backfill")
+    store_history.record_backfill_run(store, run_id, datetime.now(UTC), None)
     result = BackfillResult(job_id, run_id, attempt, ids, len(days), days_resumed=len(days) - len(todo))
     if on_start:
         on_start(len(days) * len(ids), (len(days) - len(todo)) * len(ids))
@@ -142,7 +143,7 @@ def run_backfill(store: Store, start: date, end: date, series: Sequence[str] | N
     detail = {k: v for k, v in result.__dict__.items() if k not in ("days_without_values",)}
     detail["days_without_values"] = len(result.days_without_values)
     store_history.finish_backfill_job(store, job_id, detail)
-    store_history.record_backfill_run(store, run_id, datetime.now(UTC) - timedelta(seconds=result.elapsed_s), detail)
+    store_history.record_backfill_run(store, run_id, now, detail)
     return result
 
 

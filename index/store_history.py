@@ -107,10 +107,15 @@ def finish_backfill_job(store: Store, job_id: str, detail: dict[str, Any]) -> No
            [datetime.now(UTC), json.dumps(detail, default=str), job_id])
 
 
-def record_backfill_run(store: Store, run_id: str, started_at: datetime, detail: dict[str, Any]) -> None:
+def record_backfill_run(store: Store, run_id: str, started_at: datetime, detail: dict[str, Any] | None) -> None:
+    """The run row (kind 'backfill'): written first, so the computation's own rows join it; detail at the end."""
     with store.write() as con:
-        ex(con, "INSERT INTO runs VALUES (?, 'backfill', ?, ?, NULL, ?) ON CONFLICT DO NOTHING",
-           [run_id, started_at, datetime.now(UTC), json.dumps(detail, default=str)])
+        if detail is None:
+            ex(con, "INSERT INTO runs VALUES (?, 'backfill', ?, NULL, NULL, NULL) ON CONFLICT DO NOTHING",
+               [run_id, started_at])
+        else:
+            ex(con, "UPDATE runs SET finished_at = ?, detail = ? WHERE run_id = ?",
+               [datetime.now(UTC), json.dumps(detail, default=str), run_id])
 
 
 def write_recomputed(store: Store, run_id: str, values: pl.DataFrame, reason: str) -> int:
@@ -170,12 +175,16 @@ def history(store: Store, index_id: str, start: date | None, end: date | None, r
     with store.read() as con:
         if methodology is None:
             sql = base.format(table="index_values") + f" WHERE {cond}"
+            if revisions:  # values a backfill kept apart from the published ones are revisions too
+                sql += f" UNION ALL BY NAME {base.format(table='recomputed_values')} WHERE {cond}"
+                params = [*params, *params]
             published = ("SELECT date, max(published_at) AS published_at, list(DISTINCT x.revision) AS revs FROM ("
                          "SELECT date, published_at, unnest(from_json(values_published, "
                          "'[{\"index_id\":\"VARCHAR\",\"revision\":\"INTEGER\"}]'), recursive := true) FROM "
                          "publications) x WHERE x.index_id = ? GROUP BY date")
             sql = (f"WITH h AS ({sql}), pub AS ({published}) SELECT h.*, "
-                   "CASE WHEN list_contains(pub.revs, h.revision) THEN pub.published_at END AS published_at "
+                   "CASE WHEN h.stored_in = 'index_values' AND list_contains(pub.revs, h.revision) "
+                   "THEN pub.published_at END AS published_at "
                    "FROM h LEFT JOIN pub USING (date)")
             params = [*params, index_id]
         else:
