@@ -8,9 +8,10 @@ from __future__ import annotations
 import io
 import re
 import sys
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -125,16 +126,19 @@ def backfill(
     store = Store(db)
     columns = (TextColumn("[bold]backfill[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("series×days"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task("", total=None)
+    # the bar opens once the range and series are checked, so a refused backfill prints only its error
+    stack = ExitStack()
+    bar: dict[str, Any] = {}
 
-        def on_start(total: int, done: int) -> None:
-            progress.update(task, total=total, completed=done,
-                            description=f"{start} → {end}" + (f" (resumed: {done} done)" if done else ""))
+    def on_start(total: int, done: int) -> None:
+        progress = stack.enter_context(Progress(*columns, console=err, transient=False))
+        bar["progress"], bar["task"] = progress, progress.add_task(
+            f"{start} → {end}" + (f" (resumed: {done} done)" if done else ""), total=total, completed=done)
 
-        def on_day(day: date, n: int) -> None:
-            progress.update(task, advance=n, description=f"{day}")
+    def on_day(day: date, n: int) -> None:
+        bar["progress"].update(bar["task"], advance=n, description=f"{day}")
 
+    with stack:
         r = backfill_mod.run_backfill(store, start, end, series, methodology, restart=restart,
                                       on_start=on_start, on_day=on_day)
     resumed = f", {r.days_resumed} day(s) already done by an interrupted run" if r.days_resumed else ""
