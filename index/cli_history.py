@@ -144,7 +144,7 @@ def backfill(
     resumed = f", {r.days_resumed} day(s) already done by an interrupted run" if r.days_resumed else ""
     out.print(f"backfilled {len(r.series)} series × {r.days_total} day(s) [{start}, {end}) in {r.elapsed_s:.1f}s"
               f"{resumed}: {r.values_new} new daily values, {r.fixings_new} new fixings (reason 'backfill', "
-              f"run {r.run_id})")
+              f"run {r.run_id})", soft_wrap=True)
     if r.values_published_kept:
         out.print(f"{r.values_published_kept} published value(s) kept as published; {r.recomputed_new} recomputed "
                   "value(s) stored apart (spotindex history SERIES --revisions shows them)")
