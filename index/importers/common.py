@@ -330,9 +330,9 @@ def validated(rows: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame
         pl.col("reason"), pl.col("observed_at"), pl.col("record_key"),
     ).cast(ISSUE_SCHEMA)  # type: ignore[arg-type]
     # show the offending cell itself rather than split's summary of the row
-    cols = [c for c in issues["column"].unique().to_list() if c in rows.columns and c != LINE]
-    if cols:
-        cells = rows.select(LINE, *[pl.col(c).cast(pl.String) for c in cols]).unpivot(
+    bad_cols = [c for c in issues["column"].unique().to_list() if c in rows.columns and c != LINE]
+    if bad_cols:
+        cells = rows.select(LINE, *[pl.col(c).cast(pl.String) for c in bad_cols]).unpivot(
             index=LINE, variable_name="column", value_name="_cell")
         issues = issues.join(cells, on=[LINE, "column"], how="left").with_columns(
             value=pl.coalesce("_cell", "value")).drop("_cell")

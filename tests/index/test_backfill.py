@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from index import backfill, jobs, pipeline, store_history
+from index import backfill, definitions, jobs, pipeline, store_history
 from index.errors import SpotindexError
 from index.importers import ImportOptions, run_import
 from index.store import Store
@@ -54,26 +54,26 @@ def test_backfill_half_open_marked_and_idempotent(db: Path) -> None:
 def test_interrupted_backfill_resumes_and_ends_like_an_uninterrupted_one(db: Path, tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     clean = loaded(tmp_path / "clean.duckdb")
-    backfill.run_backfill(clean, date(2025, 6, 1), date(2025, 6, 15), O3, now=NOW, chunk_days=3)
+    backfill.run_backfill(clean, date(2025, 6, 8), date(2025, 6, 16), O3, now=NOW, chunk_days=2)
     store = loaded(db)
     real = pipeline.compute_day
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
-        if calls["n"] == 8:  # in the third chunk of three days
+        if calls["n"] == 6:  # the second day of the third chunk of two days
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "compute_day", flaky)
     with pytest.raises(KeyboardInterrupt):
-        backfill.run_backfill(store, date(2025, 6, 1), date(2025, 6, 15), O3, now=NOW, chunk_days=3)
+        backfill.run_backfill(store, date(2025, 6, 8), date(2025, 6, 16), O3, now=NOW, chunk_days=2)
     monkeypatch.setattr(pipeline, "compute_day", real)
     seen: list[tuple[int, int]] = []
-    r = backfill.run_backfill(store, date(2025, 6, 1), date(2025, 6, 15), O3, now=NOW, chunk_days=3,
+    r = backfill.run_backfill(store, date(2025, 6, 8), date(2025, 6, 16), O3, now=NOW, chunk_days=2,
                               on_start=lambda total, done: seen.append((total, done)))
-    assert (r.days_resumed, r.days_computed, r.attempt) == (6, 8, 1)
-    assert seen == [(14 * 2, 6 * 2)]  # the progress bar starts where the interrupted run stopped
+    assert (r.days_resumed, r.days_computed, r.attempt) == (4, 4, 1)
+    assert seen == [(8 * 2, 4 * 2)]  # the progress bar starts where the interrupted run stopped
     cols = ["index_id", "date", "value", "status", "inputs_hash"]
     assert values(store).select(cols).equals(values(clean).select(cols))
     assert store.count("index_values") == clean.count("index_values")  # nothing written twice
@@ -146,3 +146,20 @@ def test_days_without_data_are_reported_not_invented(db: Path) -> None:
     store = loaded(db)
     r = backfill.run_backfill(store, date(2025, 3, 1), date(2025, 3, 4), O3, now=NOW)
     assert r.values_new == 0 and r.days_without_values == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
+
+
+def test_other_methodology_published_is_kept_and_recomputation_shown_apart(db: Path, tmp_path: Path) -> None:
+    store = loaded(db)
+    backfill.run_backfill(store, date(2025, 6, 10), date(2025, 6, 12), ["TOK.O3.IN"], now=NOW)
+    jobs.publish_day(store, date(2025, 6, 11), tmp_path / "pub")
+    with store.write() as con:  # as if 06-11 had been published under an older methodology
+        con.execute("UPDATE index_values SET methodology_version = '0.0.9' WHERE date = '2025-06-11'").fetchall()
+    r = backfill.run_backfill(store, date(2025, 6, 10), date(2025, 6, 12), ["TOK.O3.IN"], now=NOW)
+    assert r.values_published_kept == 1 and r.recomputed_new == 1
+    published = store_history.history(store, "TOK.O3.IN", date(2025, 6, 11), date(2025, 6, 12), revisions=False)
+    assert published["methodology_version"].to_list() == ["0.0.9"]
+    version = definitions.load().methodology
+    current = store_history.history(store, "TOK.O3.IN", date(2025, 6, 10), date(2025, 6, 12), revisions=False,
+                                    methodology=version)
+    assert current["stored_in"].to_list() == ["index_values", "recomputed_values"]
+    assert f"methodology {version}" in current["reason"][1]
