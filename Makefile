@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/spotindex.duckdb
 REPLAY ?= data/replay/2026-11-20
 
-.PHONY: run test lint typecheck clean replay
+.PHONY: run test lint typecheck clean replay backfill-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check index sources tests scripts
 	$(BIN)/mypy index
+
+# Real-data acceptance of imports and backfill (needs ../shared/datasets; SPOTINDEX_SHARED overrides):
+# the two-year token backfill (2024-09-01 .. 2026-07-01) and the Prime Intellect GPU month.
+backfill-check: $(STAMP)
+	SPOTINDEX_BACKFILL_CHECK=1 $(BIN)/python -m pytest -q tests/test_backfill_real.py
 
 # Regenerate the bundled replay snapshot from scripts/replay_factory (deterministic).
 replay: $(STAMP)

@@ -186,5 +186,8 @@ def main() -> None:
     try:
         app()
     except SpotindexError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)
+
+
+from index import cli_history  # noqa: E402,F401  registers commands

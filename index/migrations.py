@@ -186,6 +186,63 @@ CREATE VIEW source_health AS
            count(*) AS runs
     FROM scrape_runs GROUP BY source;
 """),
+    (2, "historical imports, backfill progress and recomputed values kept apart from published ones", """
+CREATE TABLE imports (
+    import_id VARCHAR PRIMARY KEY,
+    dataset VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,
+    path VARCHAR,
+    file_sha256 VARCHAR,
+    file_bytes BIGINT,
+    source VARCHAR,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_new BIGINT,
+    rows_quarantined BIGINT,
+    detail JSON
+);
+CREATE TABLE backfill_jobs (
+    job_id VARCHAR PRIMARY KEY,
+    params JSON,
+    status VARCHAR NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    detail JSON
+);
+CREATE TABLE backfill_progress (
+    job_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    n_series INTEGER,
+    fixings_new INTEGER,
+    values_new INTEGER,
+    values_kept INTEGER,
+    done_at TIMESTAMPTZ,
+    PRIMARY KEY (job_id, date)
+);
+CREATE TABLE recomputed_values (
+    index_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    methodology_version VARCHAR NOT NULL,
+    revision INTEGER NOT NULL,
+    value DOUBLE,
+    unit VARCHAR,
+    p25 DOUBLE,
+    p75 DOUBLE,
+    conf DOUBLE,
+    n_fixings INTEGER,
+    n_venues INTEGER,
+    n_quotes INTEGER,
+    status VARCHAR,
+    inputs_hash VARCHAR,
+    computed_at TIMESTAMPTZ,
+    run_id VARCHAR,
+    reason VARCHAR,
+    PRIMARY KEY (index_id, date, methodology_version, revision)
+);
+"""),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from sources.base import RawResponse
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("SPOTINDEX_SHARED", REPO.parent / "shared"))  # real recorded data beside the repo
 REPLAY = REPO / "data" / "replay" / "2026-11-20"
 T0 = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 
