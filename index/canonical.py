@@ -107,15 +107,16 @@ class Venue:
 
 
 @cache
-def _venue_table() -> tuple[dict[str, Venue], dict[str, str], dict[str, str]]:
+def _venue_table() -> tuple[dict[str, Venue], dict[str, str], dict[str, str | list[str]]]:
     raw = _load("venues.toml")
     venues: dict[str, Venue] = {}
     aliases: dict[str, str] = {}
-    first_party: dict[str, str] = dict(raw.get("first_party", {}))  # venue id = source, for venues listed elsewhere
+    # venue id = source (or a list of sources: a venue's GPU and token APIs), for venues listed elsewhere
+    first_party: dict[str, str | list[str]] = dict(raw.get("first_party", {}))
     for vid, spec in raw.get("venues", {}).items():
         venues[vid] = Venue(vid, spec.get("name", vid), spec["class"], spec.get("group", spec.get("name", vid)),
                             spec.get("first_party_source"))
-        if spec.get("first_party_source"):
+        if spec.get("first_party_source") and vid not in first_party:
             first_party[vid] = spec["first_party_source"]
         for alias in [vid, spec.get("name", vid), *spec.get("aliases", [])]:
             aliases[fold(alias)] = vid
@@ -148,8 +149,13 @@ def venue_class(vid: str, default: str | None = None) -> str | None:
 
 
 def first_party_sources() -> dict[str, str]:
-    """Venue id -> the source that is that venue's own (first-party) API (index.precedence uses it)."""
-    return dict(_venue_table()[2])
+    """Venue id -> the (first) source that is that venue's own API (index.precedence uses it)."""
+    return {v: (s if isinstance(s, str) else s[0]) for v, s in _venue_table()[2].items()}
+
+
+def first_party_source_sets() -> dict[str, tuple[str, ...]]:
+    """Venue id -> every source that is that venue's own API (its GPU and token APIs, its ledger)."""
+    return {v: ((s,) if isinstance(s, str) else tuple(s)) for v, s in _venue_table()[2].items()}
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,19 @@ def _lookup(key: str) -> str | None:
     if hit is None and "/" in key:
         hit = exact.get(key.rsplit("/", 1)[1]) or folded.get(fold(key.rsplit("/", 1)[1]))
     return hit
+
+
+def token_model_exact(raw_id: str) -> str | None:
+    """The canonical id only when the spelling is listed verbatim (case aside) in models.toml.
+
+    Historical ledgers keep retired spellings with stale prices; importers use this strict
+    lookup so that a retired id is never folded into a live model by the normalisation rule.
+    """
+    key = raw_id.strip().lower()
+    models, exact, _, _, _ = _model_table()
+    if key in models:
+        return key
+    return exact.get(key)
 
 
 def _strip_route(key: str) -> tuple[str, str | None]:

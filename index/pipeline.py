@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 import polars as pl
 
 from index.definitions import Definitions, gpu_join_table, token_join_table
+from index.precedence import prefer_first_party
 
 UTC_TIME = pl.Datetime("us", "UTC")
 OBS_SCHEMA = pl.Schema({
@@ -88,7 +89,8 @@ def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
     """Attach each observation to the fixings in [start, end) whose window holds it.
 
     An observation at time t is eligible for fixing h when h - window < t <= h. Each offer
-    counts once per fixing, with its latest eligible observation.
+    counts once per fixing, with its latest eligible observation; where a venue's own API has
+    quotes at a fixing, other sources' reports of that venue are dropped (index.precedence).
     """
     first_fix = (
         pl.when(pl.col("observed_at") == pl.col("observed_at").dt.truncate("1h"))
@@ -106,6 +108,7 @@ def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
         .filter((pl.col("fixing_time") >= start) & (pl.col("fixing_time") < end))
         .filter(pl.col("observed_at") == pl.col("observed_at").max().over(keys))
         .unique(subset=keys, keep="first", maintain_order=False)
+        .pipe(prefer_first_party)  # a venue's own API wins over aggregators' reports of it
     )
 
 

@@ -74,3 +74,25 @@ def dedupe_first_party(quotes: pl.LazyFrame, first_party: Mapping[str, str] | No
     return (keyed.join(covered, on=[*KEY, "_window"], how="left", nulls_equal=True, maintain_order="left")
             .filter(~(pl.col("is_fallback") & pl.col("_covered").fill_null(False)))
             .select(columns))
+
+
+def prefer_first_party(eligible: pl.LazyFrame, first_party: Mapping[str, tuple[str, ...]] | None = None
+                       ) -> pl.LazyFrame:
+    """The first-party rule on a pipeline's eligible quotes, for GPU and token series alike.
+
+    Within one (index_id, fixing_time, venue), when any row comes from one of the venue's own
+    sources (``canonical.first_party_source_sets``: a venue may have several, e.g. Azure's VM
+    and OpenAI price APIs, or OpenRouter's live API and its historical ledger), rows from every
+    other source (aggregators, second-hand price maps) are dropped. A venue with no first-party
+    row at that fixing keeps its fallback rows, so it still counts once.
+    """
+    table = canonical.first_party_source_sets() if first_party is None else first_party
+    pairs = pl.LazyFrame([(v, s) for v, ss in table.items() for s in ss], schema={"venue": pl.String,
+                                                                                   "_fp": pl.String}, orient="row")
+    columns = eligible.collect_schema().names()
+    group = ["index_id", "fixing_time", "venue"]
+    tagged = eligible.join(pairs.rename({"_fp": "source"}).with_columns(_is_fp=pl.lit(True)),
+                           on=["venue", "source"], how="left", maintain_order="left")
+    return (tagged.with_columns(_is_fp=pl.col("_is_fp").fill_null(False))
+            .filter(pl.col("_is_fp") | ~pl.col("_is_fp").any().over(group))
+            .select(columns))

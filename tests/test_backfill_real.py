@@ -59,17 +59,19 @@ CUTS = [
                            VenueCut("openai", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC), 3.0, 1.1),
                            VenueCut("azure", datetime(2025, 3, 7, 7, 7, 18, tzinfo=UTC), 3.0, 1.21)),
         date(2025, 2, 6), 3.0, 1.1),
-    # Claude 3.5 Haiku (1/5 -> 0.8/4): OpenRouter on 2024-12-03, LiteLLM (anthropic) on 2025-02-28 05:07.
-    # Two venues: the median is their mean, 0.9 from 12-03 (a whole day: the ledger is daily).
+    # Claude 3.5 Haiku (1/5 -> 0.8/4): OpenRouter on 2024-12-03, LiteLLM's Bedrock entry (venue aws, the id is a
+    # models.toml alias) on 2025-02-06 02:56. With three venues the median moves when the second cuts: 02-06.
+    # (LiteLLM's anthropic venue is left out here: it keeps the alias claude-3-5-haiku-latest at the old 1.0
+    # after the dated id was cut on 02-28, so that venue's median is 0.9 — a stale entry in the source.)
     Cut("TOK.CLAUDE-3.5-HAIKU.IN", (VenueCut("openrouter", datetime(2024, 12, 3, tzinfo=UTC), 1.0, 0.8),
-                                    VenueCut("anthropic", datetime(2025, 2, 28, 5, 7, 43, tzinfo=UTC), 1.0, 0.8)),
-        date(2024, 12, 3), 1.0, 0.9),
+                                    VenueCut("aws", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC), 1.0, 0.8)),
+        date(2025, 2, 6), 1.0, 0.8),
 ]
 LEDGER_IDS = {"openrouter": {"TOK.O3.IN": "openai/o3", "TOK.O1-MINI.IN": "openai/o1-mini",
                              "TOK.CLAUDE-3.5-HAIKU.IN": "anthropic/claude-3.5-haiku"},
               "litellm": {("TOK.O3.IN", "openai"): "o3", ("TOK.O3.IN", "azure"): "azure/o3",
                           ("TOK.O1-MINI.IN", "openai"): "o1-mini", ("TOK.O1-MINI.IN", "azure"): "azure/o1-mini",
-                          ("TOK.CLAUDE-3.5-HAIKU.IN", "anthropic"): "claude-3-5-haiku-20241022"}}
+                          ("TOK.CLAUDE-3.5-HAIKU.IN", "aws"): "anthropic.claude-3-5-haiku-20241022-v1:0"}}
 GPU_SERIES = {"GPU.H100-SXM.OD.NEO": ("H100_80GB", "SXM5"), "GPU.H100-PCIE.OD.NEO": ("H100_80GB", "PCIe"),
               "GPU.H200.OD.NEO": ("H200_141GB", None), "GPU.A100-80GB.OD.NEO": ("A100_80GB", "SXM4")}
 

@@ -238,11 +238,15 @@ def _import_aliases() -> dict[str, str]:
 
 
 def token_model(raw: str) -> str:
-    """Canonical model id of a ledger's spelling: data/models.toml first, then data/import_aliases.toml."""
-    model = canonical.token_model(raw)
-    if model in canonical.token_models():
-        return model
-    return _import_aliases().get(raw.strip().lower(), model)
+    """Canonical model id of a ledger's spelling: exact data/models.toml spellings, then
+    data/import_aliases.toml, else the spelling itself (lower case).
+
+    Strict on purpose: ledgers keep retired ids (``claude-3-5-haiku`` vs ``claude-3.5-haiku``,
+    regional ``azure/eu/o3``) whose prices lag; the live normalisation rule would fold them
+    into the model and mix stale prices into its venue median.
+    """
+    key = raw.strip().lower()
+    return canonical.token_model_exact(raw) or _import_aliases().get(key) or key
 
 
 def load_venue_map(path: Path | None) -> dict[str, VenueMapEntry]:

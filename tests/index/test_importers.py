@@ -102,7 +102,7 @@ def test_unknown_column_refuses_the_file_with_line_and_column(db: Path) -> None:
     with pytest.raises(ImportFileError, match=r"unknown_column\.csv:1: column 'price_usd_per_gpu_hr': unknown column"):
         run_import(Store(db), "quotes", path, opts())
     r = run_import(Store(db), "quotes", path, opts(ignore_unknown=True))
-    assert r.rows_loaded == 0 and r.quarantined == 1  # venue 'lambda' has no class: quarantined, told why
+    assert r.rows_loaded == 0 and r.quarantined == 1  # venue 'nosuchcloud' has no class: quarantined, told why
     assert "venue_class unknown" in next(iter(r.reasons.values())).reason
 
 
