@@ -44,7 +44,6 @@ OBS_SCHEMA = pl.Schema({
 VALID_STATUSES = ("NORMAL", "LOW_CONFIDENCE")
 MAD_SCALE = 1.4826  # makes the MAD a consistent estimator of the standard deviation for normal data
 DIAGNOSTIC_TRIM = 0.25  # the published 25%/25% trimmed mean
-NANO = 1e9  # prices enter the inputs hash as integers of 1e-9 USD: no float formatting in the hash
 
 # The rule fields of a definition that enter the params table and the inputs hash.
 RULE_FIELDS = ("window", "window_hours", "list_price_window_hours", "pool_days", "min_observations", "gross_low",
@@ -404,8 +403,10 @@ def status_from_venues(n_venues: pl.Expr, value: pl.Expr) -> pl.Expr:
 
 # ---- inputs hash ---------------------------------------------------------------------------------
 
-def _nano(expr: pl.Expr) -> pl.Expr:
-    return (expr * NANO).round(0).cast(pl.Int64).cast(pl.String).fill_null("none")
+def _bits(expr: pl.Expr) -> pl.Expr:
+    """A float as its IEEE-754 bit pattern (an unsigned integer, in decimal): exact at any magnitude,
+    no float formatting in a hash."""
+    return expr.cast(pl.Float64).reinterpret(signed=False).cast(pl.String).fill_null("none")
 
 
 def _sha256(expr: pl.Expr) -> pl.Expr:
@@ -414,9 +415,9 @@ def _sha256(expr: pl.Expr) -> pl.Expr:
 
 
 def _input_lines(quotes: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """The sorted input rows of each group: source|offer_id|observed_at|price in 1e-9 USD."""
+    """The sorted input rows of each group: source|offer_id|observed_at|price (IEEE-754 bits)."""
     line = pl.format("{}|{}|{}|{}", "source", "offer_id",
-                     pl.col("observed_at").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"), _nano(pl.col("price")))
+                     pl.col("observed_at").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"), _bits(pl.col("price")))
     return quotes.group_by(keys).agg(_lines=line.sort().str.join("\n"))
 
 
@@ -575,7 +576,7 @@ def _finish_days(values: pl.LazyFrame, day: date, version: str, window: str) -> 
     header = pl.format("series={};date={};methodology={};rules={};carried={}@{}", pl.col("index_id"),
                        pl.lit(day.isoformat()), pl.lit(version), pl.col("rules"),
                        pl.col("carried_from").cast(pl.String).fill_null("none"),
-                       _nano(pl.when(pl.col("carried_from").is_not_null()).then(pl.col("value"))))
+                       _bits(pl.when(pl.col("carried_from").is_not_null()).then(pl.col("value"))))
     return values.with_columns(
         date=pl.lit(day), methodology_version=pl.lit(version), value_window=pl.lit(window),
         inputs_hash=_sha256(pl.concat_str([header, pl.col("_hashes")], separator="\n")),
@@ -616,7 +617,7 @@ def pooled(obs: pl.LazyFrame, defs: list[IndexDefinition], params: pl.LazyFrame,
                       .otherwise(pl.col("status").fill_null("CONTINGENCY")),
                       n_fixings=pl.lit(None, dtype=pl.Int32), n_normal=pl.lit(None, dtype=pl.Int32),
                       n_valid=pl.lit(None, dtype=pl.Int32),
-                      _hashes=pl.format("reference={}\n{}", _nano(pl.col("gross_reference")), pl.col("_lines")))
+                      _hashes=pl.format("reference={}\n{}", _bits(pl.col("gross_reference")), pl.col("_lines")))
     )
     values = _finish_days(carry_days(frame, prior.last_valid_day, day), day, version, "pooled")
     return values, quotes, venues
@@ -657,10 +658,10 @@ def run_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definiti
     fx = carry_fixings(grid, prior.last_valid_fixing)
     header = pl.format("series={};fixing={};methodology={};rules={};reference={};prev_excluded={};carried={}@{}",
                        pl.col("index_id"), pl.col("fixing_time").dt.to_string("%Y-%m-%dT%H:%M:%SZ"),
-                       pl.lit(version), pl.col("rules"), _nano(pl.col("gross_reference")),
+                       pl.lit(version), pl.col("rules"), _bits(pl.col("gross_reference")),
                        pl.col("_prev").fill_null(""),
                        pl.col("carried_from").dt.to_string("%Y-%m-%dT%H:%M:%SZ").fill_null("none"),
-                       _nano(pl.when(pl.col("carried_from").is_not_null()).then(pl.col("value"))))
+                       _bits(pl.when(pl.col("carried_from").is_not_null()).then(pl.col("value"))))
     fx = fx.with_columns(
         inputs_hash=_sha256(pl.concat_str([header, pl.col("_lines").fill_null("")], separator="\n")),
         methodology_version=pl.lit(version),

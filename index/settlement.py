@@ -129,7 +129,7 @@ def settle(contract: Contract, daily: pl.DataFrame, now: datetime, methodology_v
     if not final:
         note += f"; provisional until {contract.final_at():%Y-%m-%d %H:%M} UTC"
     lines = "\n".join(
-        f"{r['date']}|{r['revision']}|{'none' if r['value'] is None else round(r['value'] * pipeline.NANO)}|"
+        f"{r['date']}|{r['revision']}|{'none' if r['value'] is None else float(r['value']).hex()}|"
         f"{r['status']}|{r['inputs_hash']}" for r in days.iter_rows(named=True))
     digest = hashlib.sha256(f"contract={contract.model_dump_json()}\n{lines}".encode()).hexdigest()
     return Settlement(contract, value, status, final, used.height, n_valid, days, digest, methodology_version, note)
