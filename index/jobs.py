@@ -64,6 +64,9 @@ def run_scrape(store: Store, replay_dir: Path | None = None, names: Sequence[str
     return ScrapeResult(run_id, outcomes, totals)
 
 
+DAYS_PER_LOAD = 7  # compute_days reads the quotes of up to this many consecutive days at once
+
+
 def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | None = None,
                  defs: definitions_mod.Definitions | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Recompute fixings and daily values for the given UTC days from stored rows.
@@ -77,17 +80,30 @@ def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | Non
     now = now or datetime.now(UTC)
     run_id = scrape.new_run_id("compute")
     totals = {"days": 0, "fixings_new": 0, "values_new": 0, "revised": 0, "kept": 0, "errors_new": 0}
-    for day in sorted(set(days)):
-        fx, venues, values = compute_one(store, defs, day)
-        decision = revisions.decide(values, ledger.stored_values(store, day), ledger.published_keys(store, day), now)
-        fx_w, venues_w, values_w, errors = revisions.apply(decision, fx, venues, values)
-        out = store.write_computation(run_id, fx_w, venues_w, values_w, errors=errors)
-        totals["days"] += 1
-        totals["fixings_new"] += out["fixings_new"]
-        totals["values_new"] += out["values_new"]
-        totals["errors_new"] += out["errors_new"]
-        totals["revised"] += decision.filter(pl.col("reason").str.starts_with("revision")).height
-        totals["kept"] += decision.filter(pl.col("action") == "keep").height
+    ordered = sorted(set(days))
+    back = pipeline.lookback(defs)
+    for i in range(0, len(ordered), DAYS_PER_LOAD):
+        chunk = ordered[i:i + DAYS_PER_LOAD]
+        first, end = pipeline.day_bounds(chunk[0])[0] - back, pipeline.day_bounds(chunk[-1])[1]
+        dense = (chunk[-1] - chunk[0]).days < 2 * DAYS_PER_LOAD  # else each day reads its own window
+        gpu = store.gpu_quotes(first, end).collect() if dense else None
+        tok = store.token_prices(first, end).collect() if dense else None
+        for day in chunk:
+            start, stop = pipeline.day_bounds(day)
+            window = (pl.col("observed_at") >= start - back) & (pl.col("observed_at") < stop)
+            g = gpu.lazy().filter(window) if gpu is not None else store.gpu_quotes(start - back, stop)
+            t = tok.lazy().filter(window) if tok is not None else store.token_prices(start - back, stop)
+            state = ledger.day_state(store, defs, day)
+            fx, venues, values = pipeline.compute_day(g, t, defs, day, state.prior)
+            decision = revisions.decide(values, state.stored, state.published, now)
+            fx_w, venues_w, values_w, errors = revisions.apply(decision, fx, venues, values)
+            out = store.write_computation(run_id, fx_w, venues_w, values_w, errors=errors)
+            totals["days"] += 1
+            totals["fixings_new"] += out["fixings_new"]
+            totals["values_new"] += out["values_new"]
+            totals["errors_new"] += out["errors_new"]
+            totals["revised"] += decision.filter(pl.col("reason").str.starts_with("revision")).height
+            totals["kept"] += decision.filter(pl.col("action") == "keep").height
     return totals
 
 
@@ -121,12 +137,12 @@ def publish_day(store: Store, day: date, out_dir: Path, key_path: Path | None = 
     One round per published series: round ids are monotonic per series, and each entry names
     the previous round's publish time. Series with ``publish = false`` stay out of the report.
     """
+    private = oracle.load_private_key(key_path) if key_path is not None else None  # a bad key fails first
     defs = definitions_mod.load()
     publishable = [d.id for d in defs.indices if d.publish]
     values = latest_values(store, day).filter(pl.col("index_id").is_in(publishable))
     if values.height == 0:
         raise SpotindexError(f"no computed values for {day}: run 'spotindex compute --date {day}' first")
-    private = oracle.load_private_key(key_path) if key_path is not None else None
     published_at = now or datetime.now(UTC)
     last = {r["index_id"]: (r["round_id"], r["publish_time"]) for r in ledger.last_rounds(store).iter_rows(named=True)}
     rounds = {i: (last[i][0] + 1, last[i][1]) if i in last else (1, None) for i in values["index_id"]}

@@ -8,6 +8,7 @@ with ``store.frame``, writes in one ``store.write()`` transaction.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,50 +26,62 @@ class SettlementExists(SpotindexError):
     """A settlement is immutable once published."""
 
 
-def load_prior(store: Store, defs: Definitions, day: date) -> pipeline.Prior:
-    """The state ``day`` inherits: last valid fixing and day per series, and the venues the
-    venue filter excluded at the fixing one hour before the day (latest revisions)."""
+PRIOR_SQL = {
+    "fixings": "SELECT index_id, max(fixing_time) AS fixing_time, arg_max(value, fixing_time) AS value "
+               "FROM latest_fixings WHERE list_contains(?::VARCHAR[], index_id) AND fixing_time < ? "
+               "AND fixing_time >= ? AND status IN ('NORMAL', 'LOW_CONFIDENCE') AND value IS NOT NULL "
+               "GROUP BY index_id",
+    "venues": "SELECT DISTINCT index_id, venue FROM venue_medians WHERE list_contains(?::VARCHAR[], index_id) "
+              "AND fixing_time = ? AND NOT included "
+              "AND (exclusion_reason LIKE 'venue_filter:%' OR exclusion_reason LIKE 'hysteresis:%')",
+    "days": "SELECT index_id, max(date) AS date, arg_max(value, date) AS value FROM latest_index_values "
+            "WHERE list_contains(?::VARCHAR[], index_id) AND date < ? AND date >= ? "
+            "AND status IN ('NORMAL', 'LOW_CONFIDENCE') AND value IS NOT NULL GROUP BY index_id",
+    "stored": "SELECT index_id, date, revision, value, status, inputs_hash FROM latest_index_values WHERE date = ?",
+    "published": "SELECT DISTINCT index_id, date FROM report_rounds WHERE date = ?",
+}
+
+
+@dataclass
+class DayState:
+    """What the store holds for a day before it is (re)computed."""
+
+    prior: pipeline.Prior
+    stored: pl.DataFrame  # latest revision of each stored value of the day (revisions.STORED_SCHEMA)
+    published: pl.DataFrame  # (index_id, date) of the day's values that went out in a report
+
+
+def day_state(store: Store, defs: Definitions, day: date) -> DayState:
+    """The prior state ``day`` inherits (last valid fixing and day per series, the venues the
+    venue filter excluded at the fixing one hour before the day; latest revisions) and the day's
+    stored and published values: one read-only connection."""
     start, _ = pipeline.day_bounds(day)
     ids = [d.id for d in defs.indices]
-    if not ids:
-        return pipeline.Prior.empty()
-    fix_hours = max(d.carry_fixing_hours for d in defs.indices)
-    back_days = max(d.carry_days for d in defs.indices)
-    fixings = store.frame(
-        "SELECT index_id, max(fixing_time) AS fixing_time, arg_max(value, fixing_time) AS value "
-        "FROM latest_fixings WHERE list_contains(?::VARCHAR[], index_id) AND fixing_time < ? AND fixing_time >= ? "
-        "AND status IN ('NORMAL', 'LOW_CONFIDENCE') AND value IS NOT NULL GROUP BY index_id",
-        [ids, start, start - timedelta(hours=fix_hours)])
-    venues = store.frame(
-        "SELECT DISTINCT index_id, venue FROM venue_medians WHERE list_contains(?::VARCHAR[], index_id) "
-        "AND fixing_time = ? AND NOT included "
-        "AND (exclusion_reason LIKE 'venue_filter:%' OR exclusion_reason LIKE 'hysteresis:%')",
-        [ids, start - timedelta(hours=1)])
-    days = store.frame(
-        "SELECT index_id, max(date) AS date, arg_max(value, date) AS value FROM latest_index_values "
-        "WHERE list_contains(?::VARCHAR[], index_id) AND date < ? AND date >= ? "
-        "AND status IN ('NORMAL', 'LOW_CONFIDENCE') AND value IS NOT NULL GROUP BY index_id",
-        [ids, day, day - timedelta(days=back_days)])
-    return pipeline.Prior(_typed(fixings, pipeline.PRIOR_FIXING_SCHEMA), _typed(venues, pipeline.PRIOR_VENUE_SCHEMA),
-                          _typed(days, pipeline.PRIOR_DAY_SCHEMA))
+    fix_hours = max([d.carry_fixing_hours for d in defs.indices] + [0])
+    back_days = max([d.carry_days for d in defs.indices] + [0])
+    params: dict[str, list[Any]] = {
+        "fixings": [ids, start, start - timedelta(hours=fix_hours)],
+        "venues": [ids, start - timedelta(hours=1)],
+        "days": [ids, day, day - timedelta(days=back_days)],
+        "stored": [day],
+        "published": [day],
+    }
+    with store.read() as con:
+        got = {k: con.sql(sql, params=params[k]).pl() for k, sql in PRIOR_SQL.items()}
+    prior = pipeline.Prior(_typed(got["fixings"], pipeline.PRIOR_FIXING_SCHEMA),
+                           _typed(got["venues"], pipeline.PRIOR_VENUE_SCHEMA),
+                           _typed(got["days"], pipeline.PRIOR_DAY_SCHEMA))
+    published = _typed(got["published"], pl.Schema({"index_id": pl.String(), "date": pl.Date()}))
+    return DayState(prior, _typed(got["stored"], revisions.STORED_SCHEMA), published)
+
+
+def load_prior(store: Store, defs: Definitions, day: date) -> pipeline.Prior:
+    return day_state(store, defs, day).prior
 
 
 def _typed(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     """``df`` with exactly ``schema`` (an empty result from DuckDB may come back untyped)."""
     return df.select(list(schema)).cast(schema) if df.height else pl.DataFrame(schema=schema)
-
-
-def stored_values(store: Store, day: date) -> pl.DataFrame:
-    """The latest stored revision of every series' value for ``day``."""
-    df = store.frame("SELECT index_id, date, revision, value, status, inputs_hash FROM latest_index_values "
-                     "WHERE date = ?", [day])
-    return _typed(df, revisions.STORED_SCHEMA)
-
-
-def published_keys(store: Store, day: date) -> pl.DataFrame:
-    """(index_id, date) of every value of ``day`` that went out in a report."""
-    df = store.frame("SELECT DISTINCT index_id, date FROM report_rounds WHERE date = ?", [day])
-    return df if df.height else pl.DataFrame(schema={"index_id": pl.String, "date": pl.Date})
 
 
 def last_rounds(store: Store) -> pl.DataFrame:
@@ -106,9 +119,10 @@ def get_settlement(store: Store, contract_id: str) -> dict[str, Any] | None:
 def insert_settlement(store: Store, row: dict[str, Any]) -> None:
     """Store a settlement; refuse if one exists (settlements are immutable)."""
     with store.write() as con:
-        existing = scalar(con, "SELECT settled_at FROM settlements WHERE contract_id = ?", [row["contract_id"]])
+        existing = scalar(con, "SELECT strftime(settled_at, '%Y-%m-%d %H:%M') FROM settlements "
+                               "WHERE contract_id = ?", [row["contract_id"]])
         if existing is not None:
-            raise SettlementExists(f"contract {row['contract_id']} was settled at {existing:%Y-%m-%d %H:%M} UTC; "
+            raise SettlementExists(f"contract {row['contract_id']} was settled at {existing} UTC; "
                                    "a published settlement is immutable")
         cols = list(row)
         ex(con, f"INSERT INTO settlements ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",

@@ -17,7 +17,8 @@ from tests.index import synth
 from tests.index.synth import DAY, NO_TOKENS, at, quotes
 
 DEFS = synth.defs()
-NO_FILTER = synth.defs(venue_filter_k=float("inf"), readmit_k=float("inf"))  # the bare estimator: median of venue medians
+# the bare estimator (median of venue medians): no venue is ever beyond an infinite limit
+NO_FILTER = synth.defs(venue_filter_k=float("inf"), readmit_k=float("inf"))
 cents = st.integers(min_value=1, max_value=1_000_000).map(lambda c: c / 100)
 venue_quotes = st.lists(cents, min_size=1, max_size=4)
 venue_sets = st.lists(venue_quotes, min_size=3, max_size=9)
