@@ -112,7 +112,7 @@ def audit(
         venues, qs, keys = result.venues, result.quotes, "fixing_time"
         fx = result.fixings.filter(pl.col("index_id") == series)
         out.print(f"fixings: {v['n_normal']} NORMAL, {v['n_valid']} valid of {v['n_fixings']} "
-                  f"(NORMAL needs >= 18 NORMAL, LOW_CONFIDENCE >= 12 valid)")
+                  "(sufficiency rules: METHODOLOGY.md §5)")
         t = Table(title="hourly fixings")
         for col in ("time", "value", "status", "venues", "quotes", "p25–p75", "excluded venues"):
             t.add_column(col)
@@ -142,11 +142,10 @@ def audit(
     out.print(t)
     if keys == "fixing_time":
         if fixing is not None:
-            try:
-                hour = int(fixing.split(":")[0])
-                assert 0 <= hour < 24
-            except (ValueError, AssertionError):
-                raise SpotindexError(f"--fixing '{fixing}' is not an hour 0-23") from None
+            head = fixing.split(":")[0]
+            if not head.isdigit() or not 0 <= int(head) < 24:
+                raise SpotindexError(f"--fixing '{fixing}' is not an hour 0-23")
+            hour = int(head)
             chosen = venues.filter(pl.col("fixing_time").dt.hour() == hour)
         else:
             with_excl = venues.filter(~pl.col("included") | (pl.col("n_dropped") > 0))

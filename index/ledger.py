@@ -38,7 +38,10 @@ PRIOR_SQL = {
             "WHERE list_contains(?::VARCHAR[], index_id) AND date < ? AND date >= ? "
             "AND status IN ('NORMAL', 'LOW_CONFIDENCE') AND value IS NOT NULL GROUP BY index_id",
     "stored": "SELECT index_id, date, revision, value, status, inputs_hash FROM latest_index_values WHERE date = ?",
-    "published": "SELECT DISTINCT index_id, date FROM report_rounds WHERE date = ?",
+    # report rounds, and any publication recorded without rounds (Store.record_publication)
+    "published": "SELECT index_id, date FROM report_rounds WHERE date = ? UNION "
+                 "SELECT j.value->>'index_id', p.date FROM publications p, json_each(p.values_published) j "
+                 "WHERE p.date = ?",
 }
 
 
@@ -64,7 +67,7 @@ def day_state(store: Store, defs: Definitions, day: date) -> DayState:
         "venues": [ids, start - timedelta(hours=1)],
         "days": [ids, day, day - timedelta(days=back_days)],
         "stored": [day],
-        "published": [day],
+        "published": [day, day],
     }
     with store.read() as con:
         got = {k: con.sql(sql, params=params[k]).pl() for k, sql in PRIOR_SQL.items()}

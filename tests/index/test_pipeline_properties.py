@@ -128,3 +128,46 @@ def test_the_venue_filter_can_shift_the_median_within_its_bound() -> None:
     assert f["value"] == pytest.approx(5.015) and f["value"] > 5.01
     assert f["value"] <= f["center"] + 3 * f["scale"]
     assert fixing(rows, NO_FILTER)[0]["value"] == pytest.approx(5.01)
+
+
+def reference_fixing(history: list[list[float]], today: list[list[float]]) -> dict | None:
+    """Methodology §4.2-§4.5 for one fixing in plain numpy/scipy (no hysteresis: no previous fixing)."""
+    from scipy import stats
+
+    past = [np.median(h) for h in history if h]
+    ref = float(np.median(past)) if past else None
+    medians = []
+    for prices in today:
+        kept = [p for p in prices if ref is None or 0.1 * ref <= p <= 10.0 * ref]
+        if kept:
+            medians.append(float(np.median(kept)))
+    if not medians:
+        return None
+    x = np.array(medians)
+    centre = np.median(x)
+    scale = max(1.4826 * np.median(np.abs(x - centre)), 0.05 * abs(centre))
+    distance = np.abs(x - centre) / scale
+    inc = np.sort(x[distance <= 3.0])
+    p25, p50, p75 = np.percentile(inc, [25, 50, 75])
+    return {"value": p50, "p25": p25, "p75": p75, "conf": max(p50 - p25, p75 - p50), "min": inc.min(),
+            "max": inc.max(), "trimmed_mean": stats.trim_mean(inc, 0.25), "n_venues": inc.size,
+            "distances": distance}
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.lists(st.integers(min_value=100, max_value=10_000).map(lambda c: c / 100),
+                                   max_size=3), venue_quotes), min_size=3, max_size=9))
+def test_fixing_agrees_with_a_numpy_reference(venues: list[tuple[list[float], list[float]]]) -> None:
+    history = [h for h, _ in venues]
+    today = [t for _, t in venues]
+    expected = reference_fixing(history, today)
+    assume(expected is not None and not np.any(np.abs(expected["distances"] - 3.0) < 1e-9))
+    rows = rows_for(today) + [{"observed_at": at(-10), "venue": f"v{i}", "offer_id": f"old-{i}-{j}", "price": p}
+                              for i, h in enumerate(history) for j, p in enumerate(h)]
+    f, _ = fixing(rows)
+    assert f["n_venues"] == expected["n_venues"]
+    if expected["n_venues"] >= 3:
+        for col in ("value", "p25", "p75", "conf", "min", "max", "trimmed_mean"):
+            assert f[col] == pytest.approx(float(expected[col]), rel=1e-9), col
+    else:
+        assert f["status"] == "CONTINGENCY" and f["value"] is None

@@ -140,3 +140,13 @@ def test_carry_forward_follows_from_the_stored_previous_day(db: Path) -> None:
     assert got["status"].to_list() == ["NORMAL", "CONTINGENCY", "CONTINGENCY", "CONTINGENCY", "SUSPENDED"]
     assert got["value"].to_list()[:4] == pytest.approx([2.0] * 4) and got["value"][4] is None
     assert got["carried_from"].to_list()[1:4] == [DAY] * 3
+
+
+def test_a_publication_recorded_without_rounds_also_counts(db: Path) -> None:
+    store = Store(db)
+    load(store, hourly(FIVE))
+    jobs.compute_days(store, [DAY], defs=DEFS, now=BEFORE)
+    store.record_publication(DAY, "legacy", "sha", [{"index_id": SERIES, "revision": 0}])  # no report_rounds row
+    reprice(store, "c", 1.1)
+    out = jobs.compute_days(store, [DAY], defs=DEFS, now=AFTER)
+    assert out["values_new"] == 0 and ledger.errors_log(store, SERIES)["kind"].to_list() == ["after_deadline"]
