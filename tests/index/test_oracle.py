@@ -138,3 +138,11 @@ def test_unsigned_report_cannot_be_verified(db: Path, tmp_path: Path) -> None:
     _, pub = oracle.keygen(tmp_path / "signer")
     with pytest.raises(oracle.VerificationError, match="unsigned"):
         jobs.verify_report(report, pub)
+
+
+def test_signing_key_comes_from_the_option_or_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(oracle.KEY_ENV, raising=False)
+    assert oracle.signing_key_path(None) is None
+    monkeypatch.setenv(oracle.KEY_ENV, "/keys/env.key")
+    assert oracle.signing_key_path(None) == Path("/keys/env.key")
+    assert oracle.signing_key_path(Path("/keys/opt.key")) == Path("/keys/opt.key")
