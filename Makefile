@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB ?= data/spotindex.duckdb
 REPLAY ?= data/replay/2026-11-20
+KEY ?= keys/spotindex.key
 
 .PHONY: run test lint typecheck clean replay backfill-check
 
@@ -14,8 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Signs the report with a local key (made on first use; keys/ is git-ignored).
 run: $(STAMP)
-	$(BIN)/spotindex run --replay $(REPLAY) --db $(DB) --out publish
+	@test -f $(KEY) || $(BIN)/spotindex keygen --out $(basename $(KEY))
+	$(BIN)/spotindex run --replay $(REPLAY) --db $(DB) --out publish --key $(KEY)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile

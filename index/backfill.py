@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from index import definitions as definitions_mod
-from index import pipeline, store_history
+from index import ledger, pipeline, store_history
 from index.errors import SpotindexError
 from index.paths import data_dir
 from index.scrape import new_run_id
@@ -122,16 +122,20 @@ def run_backfill(store: Store, start: date, end: date, series: Sequence[str] | N
         gq = store.gpu_quotes(first - lookback, last).filter(pl.col("gpu_model").is_in(gpu_models)).collect()
         tp = store.token_prices(first - lookback, last).filter(pl.col("model").is_in(token_models)).collect()
         fx_parts, venue_parts, value_parts = [], [], []
+        # carry-forward and hysteresis follow on from the day before, as in the daily job: the
+        # first day's prior state comes from the store, each next one from the day just computed
+        prior = ledger.load_prior(store, defs, chunk[0])
         for day in chunk:
             lo, hi = pipeline.day_bounds(day)
             fx, venues, values = pipeline.compute_day(
                 gq.lazy().filter((pl.col("observed_at") >= lo - lookback) & (pl.col("observed_at") < hi)),
                 tp.lazy().filter((pl.col("observed_at") >= lo - lookback) & (pl.col("observed_at") < hi)),
-                defs, day)
+                defs, day, prior)
+            prior = prior.advance(fx, venues, values, defs, day + timedelta(days=1))
             fx_parts.append(fx)
             venue_parts.append(venues)
             value_parts.append(values)
-            if values.height == 0:
+            if values.filter(pl.col("value").is_not_null()).height == 0:
                 result.days_without_values.append(day)
             if on_day:
                 on_day(day, len(ids))

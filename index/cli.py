@@ -6,6 +6,7 @@ with exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from index import jobs
+from index import jobs, oracle
 from index.errors import SpotindexError
 from index.paths import default_db
 from index.store import Store
@@ -23,12 +24,14 @@ from index.store import Store
 app = typer.Typer(help="spotindex: reference indices for AI compute (GPU-hours and tokens).",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 # Wide enough for the tables when output goes to a pipe or a log (make run, CI).
-out = Console() if sys.stdout.isatty() else Console(width=160)
+out = Console() if sys.stdout.isatty() else Console(width=200)
 err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
 
 DbOpt = Annotated[Path, typer.Option("--db", help="DuckDB file.", show_default=True)]
 ReplayOpt = Annotated[Path | None, typer.Option("--replay", help="Replay snapshot directory instead of the network.")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")]
+KeyOpt = Annotated[Path | None, typer.Option("--key", help="Ed25519 private key to sign the report with "
+                                             f"(default: ${oracle.KEY_ENV}; unsigned when neither is set).")]
 DEFAULT_DB = default_db()
 
 
@@ -52,16 +55,36 @@ def _scrape_table(result: jobs.ScrapeResult) -> Table:
     return t
 
 
+def _fmt(x: float | None, places: int = 4) -> str:
+    return "-" if x is None else f"{x:.{places}f}"
+
+
 def _values_table(values, title: str) -> Table:  # type: ignore[no-untyped-def]
+    """Values with their status and diagnostics (one row per series and day)."""
     t = Table(title=title)
-    for col, just in (("index", "left"), ("date", "left"), ("value", "right"), ("unit", "left"),
-                      ("venues", "right"), ("quotes", "right"), ("fixings", "right"), ("status", "left"),
-                      ("p25–p75", "right"), ("rev", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for col, just in (("index", "left"), ("date", "left"), ("value", "right"), ("status", "left"),
+                      ("venues", "right"), ("quotes", "right"), ("fixings", "right"), ("p25–p75", "right"),
+                      ("conf", "right"), ("trim. mean", "right"), ("min–max", "right"), ("top", "right"),
+                      ("excl", "right"), ("rev", "right")):
+        t.add_column(col, justify=just, no_wrap=col in ("index", "date"))  # type: ignore[arg-type]
     for r in values.iter_rows(named=True):
-        band = f"{r['p25']:.4f}–{r['p75']:.4f}" if r["p25"] is not None else ""
-        t.add_row(r["index_id"], str(r["date"]), f"{r['value']:.4f}", r["unit"] or "", str(r["n_venues"]),
-                  str(r["n_quotes"]), str(r["n_fixings"]), r["status"], band, str(r["revision"]))
+        status = r["status"]
+        if r.get("carried_from") is not None:
+            status += f" (from {r['carried_from']})"
+        band = f"{_fmt(r['p25'])}–{_fmt(r['p75'])}" if r["p25"] is not None else "-"
+        span = f"{_fmt(r.get('min'))}–{_fmt(r.get('max'))}" if r.get("min") is not None else "-"
+        fixings = ("-" if r.get("n_fixings") is None
+                   else f"{r.get('n_normal') or 0}/{r.get('n_valid') or 0}/{r['n_fixings']}")
+        share = r.get("largest_venue_share")
+        try:
+            n_excl = len(json.loads(r.get("excluded") or "[]"))
+        except ValueError:
+            n_excl = 0
+        t.add_row(r["index_id"], str(r["date"]), _fmt(r["value"]), status, str(r["n_venues"]), str(r["n_quotes"]),
+                  fixings, band, _fmt(r["conf"]), _fmt(r.get("trimmed_mean")), span,
+                  "-" if share is None else f"{share:.0%}", str(n_excl), str(r["revision"]))
+    t.caption = ("fixings = NORMAL/valid/total hourly fixings; top = the largest venue's share of the quotes "
+                 "used; excl = venues excluded at some fixing (spotindex audit SERIES DATE says why)")
     return t
 
 
@@ -110,7 +133,8 @@ def compute(
         raise SpotindexError(f"no quotes in {db}: run 'spotindex scrape' first")
     totals = jobs.compute_days(store, days, series)
     out.print(f"computed {totals['days']} day(s): {totals['fixings_new']} new fixing rows, "
-              f"{totals['values_new']} new daily values")
+              f"{totals['values_new']} new daily values ({totals['revised']} revisions of published values); "
+              f"{totals['kept']} published values kept, {totals['errors_new']} new errors-log entries")
 
 
 @app.command()
@@ -118,12 +142,15 @@ def publish(
     db: DbOpt = DEFAULT_DB,
     day: Annotated[str | None, typer.Option("--date", help="UTC day to publish (default: latest computed).")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Publication directory.")] = Path("publish"),
+    key: KeyOpt = None,
 ) -> None:
-    """Write the day's report (indices.json, indices.csv) to OUT/DATE/."""
+    """Write the day's oracle report (indices.json, indices.csv, indices.json.sig) to OUT/DATE/."""
     store = Store(db)
     target = parse_day(day) if day else _latest_day(store)
-    path, report = jobs.publish_day(store, target, out_dir)
-    out.print(f"published {len(report['indices'])} values for {target} to {path}")
+    path, report = jobs.publish_day(store, target, out_dir, oracle.signing_key_path(key))
+    signed = f"signed by key {report['key_id']}" if report["key_id"] else "UNSIGNED (no --key, no $" + \
+        oracle.KEY_ENV + ")"
+    out.print(f"published {len(report['indices'])} values for {target} to {path}, {signed}")
 
 
 def _latest_day(store: Store) -> date:
@@ -139,6 +166,7 @@ def run(
     replay: ReplayOpt = None,
     source: SourceOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Publication directory.")] = Path("publish"),
+    key: KeyOpt = None,
 ) -> None:
     """The daily job: scrape, compute the days scraped, publish the latest, print its indices."""
     result = _scrape(db, replay, source)
@@ -148,9 +176,10 @@ def run(
     days = result.dates()
     jobs.compute_days(store, days)
     day = days[-1]
-    path, _ = jobs.publish_day(store, day, out_dir)
+    path, report = jobs.publish_day(store, day, out_dir, oracle.signing_key_path(key))
     out.print(_values_table(jobs.latest_values(store, day), f"spotindex — indices for {day}"))
-    out.print(f"report: {path / 'indices.json'}")
+    signed = f"signed by key {report['key_id']}" if report["key_id"] else "unsigned"
+    out.print(f"report: {path / 'indices.json'} ({signed})")
 
 
 @app.command()
@@ -190,4 +219,4 @@ def main() -> None:
         sys.exit(1)
 
 
-from index import cli_history  # noqa: E402,F401  registers commands
+from index import cli_history, cli_oracle  # noqa: E402,F401,I001  registers commands

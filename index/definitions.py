@@ -7,13 +7,15 @@ table (index_id x gpu_model x pricing_class x venue_class) for the vectorised pi
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from index import estimators
 from index.errors import ConfigError
 from index.paths import data_dir
 
@@ -33,6 +35,27 @@ class IndexDefinition(BaseModel):
     list_price_window_hours: float
     estimator: str
     params: dict[str, Any] = {}
+    # How the day's value is formed: "hourly" = 24 fixings averaged (default), "pooled" = one
+    # determination over the observations of the trailing pool_days days.
+    window: Literal["hourly", "pooled"] = "hourly"
+    pool_days: int = Field(1, ge=1, le=31)
+    min_observations: int = Field(1, ge=1)
+    publish: bool = True  # false: computed and stored, but left out of the signed report
+    description: str = ""
+    # Methodology parameters (METHODOLOGY.md gives each one's reason); defaults are v1's.
+    gross_low: float = Field(0.1, gt=0)
+    gross_high: float = Field(10.0, gt=1)
+    gross_days: int = Field(7, ge=1, le=31)
+    venue_filter_k: float = Field(3.0, gt=0)
+    venue_filter_min_venues: int = Field(5, ge=1)  # below this many venues the median alone protects
+    readmit_k: float = Field(1.5, gt=0)
+    mad_floor: float = Field(0.05, ge=0)
+    min_venues_normal: int = Field(5, ge=1)
+    min_venues_low: int = Field(3, ge=1)
+    min_fixings_normal: int = Field(18, ge=0, le=24)
+    min_fixings_low: int = Field(12, ge=0, le=24)
+    carry_days: int = Field(3, ge=0)
+    carry_fixing_hours: int = Field(72, ge=0)
 
     @model_validator(mode="after")
     def _check_kind(self) -> IndexDefinition:
@@ -40,7 +63,16 @@ class IndexDefinition(BaseModel):
             raise ValueError("a gpu index needs gpu_models, pricing_classes and venue_classes")
         if self.kind == "token" and not (self.model and self.price):
             raise ValueError("a token index needs model and price (input/output/cached_input/blended)")
+        if self.readmit_k > self.venue_filter_k:
+            raise ValueError("readmit_k must not exceed venue_filter_k (readmission is the stricter test)")
+        if self.min_venues_low > self.min_venues_normal or self.min_fixings_low > self.min_fixings_normal:
+            raise ValueError("the LOW_CONFIDENCE minimum must not exceed the NORMAL minimum")
+        self.params = estimators.resolve(self.estimator, self.params)
         return self
+
+    def estimator_key(self) -> str:
+        """Series with the same key share one estimator call (name + parameters)."""
+        return self.estimator + json.dumps(self.params, sort_keys=True)
 
 
 class Definitions(BaseModel):
@@ -65,6 +97,12 @@ class Definitions(BaseModel):
 
     def token(self) -> list[IndexDefinition]:
         return [d for d in self.indices if d.kind == "token"]
+
+    def hourly(self) -> list[IndexDefinition]:
+        return [d for d in self.indices if d.window == "hourly"]
+
+    def pooled(self) -> list[IndexDefinition]:
+        return [d for d in self.indices if d.window == "pooled"]
 
 
 def load(path: Path | None = None) -> Definitions:

@@ -6,6 +6,8 @@ here means no rule lives only in a command-line face.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,7 +19,7 @@ import polars as pl
 
 import sources as source_registry
 from index import definitions as definitions_mod
-from index import pipeline, publish, replay, scrape
+from index import ledger, oracle, pipeline, publish, replay, revisions, scrape, settlement
 from index.errors import SpotindexError
 from index.store import Store
 from sources.base import Source
@@ -76,22 +78,62 @@ def record_snapshot(directory: Path, names: Sequence[str] | None = None,
     return outcomes
 
 
+DAYS_PER_LOAD = 7  # compute_days reads the quotes of up to this many consecutive days at once
+
+
 def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | None = None,
-                 defs: definitions_mod.Definitions | None = None) -> dict[str, Any]:
-    """Recompute fixings and daily values for the given UTC days from stored rows."""
+                 defs: definitions_mod.Definitions | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """Recompute fixings and daily values for the given UTC days from stored rows.
+
+    Days run in date order, each with the prior state the store holds for it (so carry-forward
+    and hysteresis follow on from the day before). What may be written follows the revision
+    policy (``index.revisions``): a published value is revised only before T+1 09:00 UTC and
+    by more than max(0.5%, $0.01); otherwise it stands and the difference is logged.
+    """
     defs = (defs or definitions_mod.load()).select(list(series) if series else None)
+    now = now or datetime.now(UTC)
     run_id = scrape.new_run_id("compute")
-    totals = {"days": 0, "fixings_new": 0, "values_new": 0}
-    for day in days:
-        start, end = pipeline.day_bounds(day)
-        first = start - pipeline.lookback(defs)
-        fx, venues, values = pipeline.compute_day(store.gpu_quotes(first, end), store.token_prices(first, end),
-                                                  defs, day)
-        out = store.write_computation(run_id, fx, venues, values)
-        totals["days"] += 1
-        totals["fixings_new"] += out["fixings_new"]
-        totals["values_new"] += out["values_new"]
+    totals = {"days": 0, "fixings_new": 0, "values_new": 0, "revised": 0, "kept": 0, "errors_new": 0}
+    ordered = sorted(set(days))
+    back = pipeline.lookback(defs)
+    for i in range(0, len(ordered), DAYS_PER_LOAD):
+        chunk = ordered[i:i + DAYS_PER_LOAD]
+        first, end = pipeline.day_bounds(chunk[0])[0] - back, pipeline.day_bounds(chunk[-1])[1]
+        dense = (chunk[-1] - chunk[0]).days < 2 * DAYS_PER_LOAD  # else each day reads its own window
+        gpu = store.gpu_quotes(first, end).collect() if dense else None
+        tok = store.token_prices(first, end).collect() if dense else None
+        for day in chunk:
+            start, stop = pipeline.day_bounds(day)
+            window = (pl.col("observed_at") >= start - back) & (pl.col("observed_at") < stop)
+            g = gpu.lazy().filter(window) if gpu is not None else store.gpu_quotes(start - back, stop)
+            t = tok.lazy().filter(window) if tok is not None else store.token_prices(start - back, stop)
+            state = ledger.day_state(store, defs, day)
+            fx, venues, values = pipeline.compute_day(g, t, defs, day, state.prior)
+            decision = revisions.decide(values, state.stored, state.published, now)
+            fx_w, venues_w, values_w, errors = revisions.apply(decision, fx, venues, values)
+            out = store.write_computation(run_id, fx_w, venues_w, values_w, errors=errors)
+            totals["days"] += 1
+            totals["fixings_new"] += out["fixings_new"]
+            totals["values_new"] += out["values_new"]
+            totals["errors_new"] += out["errors_new"]
+            totals["revised"] += decision.filter(pl.col("reason").str.starts_with("revision")).height
+            totals["kept"] += decision.filter(pl.col("action") == "keep").height
     return totals
+
+
+def compute_one(store: Store, defs: definitions_mod.Definitions, day: date, detail: bool = False
+                ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One day recomputed from the stored rows and the prior state the store holds."""
+    r = run_one(store, defs, day, detail)
+    return r.fixings, r.venues, r.values
+
+
+def run_one(store: Store, defs: definitions_mod.Definitions, day: date, detail: bool = False) -> pipeline.DayResult:
+    start, end = pipeline.day_bounds(day)
+    first = start - pipeline.lookback(defs)
+    prior = ledger.load_prior(store, defs, day)
+    return pipeline.run_day(store.gpu_quotes(first, end), store.token_prices(first, end), defs, day, prior,
+                            detail=detail)
 
 
 def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
@@ -102,15 +144,117 @@ def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
                        "(PARTITION BY index_id ORDER BY date DESC) = 1 ORDER BY index_id")
 
 
-def publish_day(store: Store, day: date, out_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """Write the day's report files and record the publication."""
-    values = latest_values(store, day)
+def publish_day(store: Store, day: date, out_dir: Path, key_path: Path | None = None,
+                now: datetime | None = None) -> tuple[Path, dict[str, Any]]:
+    """Write the day's oracle report (signed when a key is given) and record the publication.
+
+    One round per published series: round ids are monotonic per series, and each entry names
+    the previous round's publish time. Series with ``publish = false`` stay out of the report.
+    """
+    private = oracle.load_private_key(key_path) if key_path is not None else None  # a bad key fails first
+    defs = definitions_mod.load()
+    publishable = [d.id for d in defs.indices if d.publish]
+    values = latest_values(store, day).filter(pl.col("index_id").is_in(publishable))
     if values.height == 0:
         raise SpotindexError(f"no computed values for {day}: run 'spotindex compute --date {day}' first")
-    defs = definitions_mod.load()
-    report = publish.build_report(day, values, defs.version, defs.methodology)
-    path = publish.write_day(out_dir, report)
-    digest = publish.hashlib.sha256(publish.canonical_json(report)).hexdigest()
-    store.record_publication(day, str(out_dir), digest,
-                             [{"index_id": e["id"], "revision": e["revision"]} for e in report["indices"]])
+    published_at = now or datetime.now(UTC)
+    last = {r["index_id"]: (r["round_id"], r["publish_time"]) for r in ledger.last_rounds(store).iter_rows(named=True)}
+    rounds = {i: (last[i][0] + 1, last[i][1]) if i in last else (1, None) for i in values["index_id"]}
+    report = publish.build_report(day, values, defs.version, defs.methodology, published_at, rounds,
+                                  oracle.key_id(private.public_key()) if private else None)
+    body = publish.canonical_json(report)
+    extra = {"indices.json" + oracle.SIGNATURE_SUFFIX: oracle.sign(body, private)} if private else {}
+    path = publish.write_day(out_dir, report, extra)
+    digest = hashlib.sha256(body).hexdigest()
+    ledger.record_publication(store, day, str(out_dir), digest, report["indices"], published_at)
     return path, report
+
+
+# ---- checking a report -----------------------------------------------------------------------
+
+COMPARED = ("value", "status", "n_venues", "n_quotes", "p25", "p75", "conf", "inputs_hash", "methodology_version")
+
+
+def verify_report(report_path: Path, public_key: Path, signature: Path | None = None) -> dict[str, Any]:
+    """Check a report's signature; returns the parsed report. Raises VerificationError."""
+    body = report_path.read_bytes()
+    sig_path = signature or report_path.with_name(report_path.name + oracle.SIGNATURE_SUFFIX)
+    if not sig_path.exists():
+        raise oracle.VerificationError(f"no signature file {sig_path}: the report is unsigned")
+    pub = oracle.load_public_key(public_key)
+    oracle.verify(body, sig_path.read_bytes(), pub, str(report_path))
+    try:
+        report = json.loads(body)
+    except ValueError:
+        raise oracle.VerificationError(f"{report_path} is signed but is not JSON") from None
+    if publish.canonical_json(report) != body:
+        raise oracle.VerificationError(f"{report_path} is signed but is not canonical JSON")
+    if report.get("key_id") not in (None, oracle.key_id(pub)):
+        raise oracle.VerificationError(f"{report_path} names key {report['key_id']} but {public_key} is key "
+                                       f"{oracle.key_id(pub)}")
+    return report
+
+
+def recompute_report(store: Store, report: dict[str, Any]) -> pl.DataFrame:
+    """Recompute every value in ``report`` from the stored rows; one row per (series, field)
+    that does not match, empty when all match."""
+    day = date.fromisoformat(report["date"])
+    all_defs = definitions_mod.load()
+    known = all_defs.by_id()
+    ids = [e["id"] for e in report["indices"]]
+    problems: list[dict[str, Any]] = [{"id": i, "field": "series", "reported": i, "recomputed": "not defined"}
+                                      for i in ids if i not in known]
+    defs = all_defs.select([i for i in ids if i in known])
+    if defs.indices:
+        values = compute_one(store, defs, day)[2]
+        fresh = {e["id"]: e for e in publish.report_entries(values.with_columns(revision=pl.lit(None)))}
+        for e in report["indices"]:
+            mine = fresh.get(e["id"])
+            if mine is None:
+                continue
+            problems += [{"id": e["id"], "field": f, "reported": e.get(f), "recomputed": mine.get(f)}
+                         for f in COMPARED if e.get(f) != mine.get(f)]
+    schema = {"id": pl.String, "field": pl.String, "reported": pl.String, "recomputed": pl.String}
+    return pl.DataFrame([{k: None if v is None else str(v) for k, v in p.items()} for p in problems], schema=schema)
+
+
+# ---- audit and settlement --------------------------------------------------------------------
+
+def audit_day(store: Store, series: str, day: date) -> tuple[pipeline.DayResult, pl.DataFrame]:
+    """Recompute one series' day with every candidate quote kept (and the stored value)."""
+    defs = definitions_mod.load().select([series])
+    result = run_one(store, defs, day, detail=True)
+    stored = store.frame("SELECT * FROM latest_index_values WHERE index_id = ? AND date = ?", [series, day])
+    return result, stored
+
+
+def settle_contract(store: Store, contract_id: str, publish_it: bool = False, now: datetime | None = None,
+                    contracts_path: Path | None = None) -> tuple[settlement.Settlement, dict[str, Any] | None]:
+    """Settle a contract from the stored daily values; with ``publish_it``, store it (immutable).
+
+    Returns the computed settlement and the stored one (if it was published before or now).
+    """
+    contracts = settlement.load_contracts(contracts_path)
+    if contract_id not in contracts:
+        raise SpotindexError(f"unknown contract {contract_id}; known: {', '.join(contracts) or 'none'}")
+    contract = contracts[contract_id]
+    now = now or datetime.now(UTC)
+    daily = ledger.month_values(store, contract.series, contract.first_day(), contract.last_day())
+    version = definitions_mod.load().methodology
+    result = settlement.settle(contract, daily, now, version)
+    stored = ledger.get_settlement(store, contract_id)
+    if publish_it and stored is None:
+        if not result.final:
+            when = f"{contract.final_at():%Y-%m-%d %H:%M}"
+            raise SpotindexError(f"contract {contract_id} cannot be published before {when} UTC "
+                                 "(the last day's revision deadline)")
+        ledger.insert_settlement(store, {
+            "contract_id": contract.id, "series": contract.series, "month": contract.month, "value": result.value,
+            "n_days": result.n_days, "status": result.status, "methodology_version": version,
+            "inputs_hash": result.inputs_hash, "settled_at": now,
+            "detail": json.dumps({"note": result.note, "n_valid": result.n_valid, "contract": contract.model_dump(),
+                                  "days": [{**r, "date": r["date"].isoformat(),
+                                            "carried_from": r["carried_from"].isoformat() if r["carried_from"]
+                                            else None} for r in result.days.iter_rows(named=True)]})})
+        stored = ledger.get_settlement(store, contract_id)
+    return result, stored

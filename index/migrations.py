@@ -186,7 +186,63 @@ CREATE VIEW source_health AS
            count(*) AS runs
     FROM scrape_runs GROUP BY source;
 """),
-    (2, "historical imports, backfill progress and recomputed values kept apart from published ones", """
+    (2, "methodology v1: diagnostics and carry columns, errors log, report rounds", """
+ALTER TABLE fixings ADD COLUMN carried_from TIMESTAMPTZ;
+ALTER TABLE fixings ADD COLUMN estimator VARCHAR;
+ALTER TABLE fixings ADD COLUMN gross_reference DOUBLE;
+ALTER TABLE fixings ADD COLUMN center DOUBLE;
+ALTER TABLE fixings ADD COLUMN scale DOUBLE;
+ALTER TABLE fixing_venues ADD COLUMN n_dropped INTEGER;
+ALTER TABLE fixing_venues ADD COLUMN distance DOUBLE;
+ALTER TABLE index_values ADD COLUMN trimmed_mean DOUBLE;
+ALTER TABLE index_values ADD COLUMN min DOUBLE;
+ALTER TABLE index_values ADD COLUMN max DOUBLE;
+ALTER TABLE index_values ADD COLUMN largest_venue_share DOUBLE;
+ALTER TABLE index_values ADD COLUMN n_normal INTEGER;
+ALTER TABLE index_values ADD COLUMN n_valid INTEGER;
+ALTER TABLE index_values ADD COLUMN excluded JSON;
+ALTER TABLE index_values ADD COLUMN carried_from DATE;
+ALTER TABLE index_values ADD COLUMN estimator VARCHAR;
+ALTER TABLE index_values ADD COLUMN value_window VARCHAR;
+-- A published value that a recomputation would change but may no longer be revised (after
+-- T+1 09:00 UTC, or by less than the revision threshold) is disclosed here, never rewritten.
+CREATE TABLE errors_log (
+    index_id VARCHAR NOT NULL,
+    date DATE NOT NULL,
+    kind VARCHAR NOT NULL,
+    recomputed_inputs_hash VARCHAR NOT NULL,
+    logged_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR,
+    published_revision INTEGER,
+    published_value DOUBLE,
+    published_status VARCHAR,
+    recomputed_value DOUBLE,
+    recomputed_status VARCHAR,
+    detail VARCHAR,
+    PRIMARY KEY (index_id, date, kind, recomputed_inputs_hash)
+);
+-- One row per series per signed report: the oracle round (monotonic per series).
+CREATE TABLE report_rounds (
+    index_id VARCHAR NOT NULL,
+    round_id BIGINT NOT NULL,
+    date DATE NOT NULL,
+    revision INTEGER,
+    publish_time TIMESTAMPTZ NOT NULL,
+    report_sha256 VARCHAR,
+    PRIMARY KEY (index_id, round_id)
+);
+INSERT INTO report_rounds
+    SELECT j.value->>'index_id',
+           row_number() OVER (PARTITION BY j.value->>'index_id' ORDER BY p.published_at, p.date, p.seq),
+           p.date, CAST(j.value->>'revision' AS INTEGER), p.published_at, p.report_sha256
+    FROM publications p, json_each(p.values_published) j;
+CREATE OR REPLACE VIEW daily_index AS
+    SELECT index_id, date, value, unit, status, carried_from, n_venues, n_quotes, n_fixings, n_normal, n_valid,
+           p25, p75, conf, trimmed_mean, min, max, largest_venue_share, excluded, revision, estimator,
+           value_window, methodology_version, inputs_hash, computed_at
+    FROM latest_index_values;
+"""),
+    (3, "historical imports, backfill progress and recomputed values kept apart from published ones", """
 CREATE TABLE imports (
     import_id VARCHAR PRIMARY KEY,
     dataset VARCHAR NOT NULL,

@@ -2,7 +2,8 @@
 
 ``DIR/<date>/indices.json`` is canonical JSON (sorted keys, no spaces, UTF-8): the same
 values always give the same bytes, so a hash or signature over it is meaningful.
-``indices.csv`` carries the same rows for spreadsheets. A day directory is written under a
+``indices.csv`` carries the same rows for spreadsheets; ``indices.json.sig`` (when a key is
+configured) is the detached Ed25519 signature of ``indices.json`` (``index.oracle``). A day directory is written under a
 temporary name and renamed into place, so a reader never sees half a day.
 """
 
@@ -22,8 +23,9 @@ from typing import Any
 import polars as pl
 
 FIXED_POINT_EXPONENT = -6
-CSV_FIELDS = ["index_id", "date", "value", "unit", "status", "n_venues", "n_quotes", "n_fixings", "p25", "p75",
-              "conf", "revision", "methodology_version", "inputs_hash"]
+CSV_FIELDS = ["index_id", "date", "value", "unit", "status", "carried_from", "n_venues", "n_quotes", "n_fixings",
+              "p25", "p75", "conf", "revision", "round_id", "methodology_version", "inputs_hash"]
+REPORT_FORMAT_VERSION = 2
 
 
 def decimal_string(x: float | None, places: int = 6) -> str | None:
@@ -43,10 +45,20 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def report_entries(values: pl.DataFrame) -> list[dict[str, Any]]:
-    """One entry per series from the latest revision of each value."""
+def iso_z(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def report_entries(values: pl.DataFrame, rounds: dict[str, tuple[int, datetime | None]] | None = None,
+                   publish_time: datetime | None = None) -> list[dict[str, Any]]:
+    """One entry per series from the latest revision of each value (design note §5 fields).
+
+    ``rounds`` maps a series to (this round id, the previous round's publish time or None).
+    """
     out = []
     for r in values.sort("index_id").iter_rows(named=True):
+        round_id, prev = (rounds or {}).get(r["index_id"], (None, None))
+        carried = r.get("carried_from")
         out.append({
             "id": r["index_id"],
             "date": r["date"].isoformat(),
@@ -55,6 +67,7 @@ def report_entries(values: pl.DataFrame) -> list[dict[str, Any]]:
             "exponent": FIXED_POINT_EXPONENT,
             "unit": r["unit"],
             "status": r["status"],
+            "carried_from": carried.isoformat() if carried is not None else None,
             "n_venues": r["n_venues"],
             "n_quotes": r["n_quotes"],
             "n_fixings": r["n_fixings"],
@@ -64,20 +77,27 @@ def report_entries(values: pl.DataFrame) -> list[dict[str, Any]]:
             "revision": r["revision"],
             "methodology_version": r["methodology_version"],
             "inputs_hash": r["inputs_hash"],
+            "round_id": round_id,
+            "publish_time": iso_z(publish_time),
+            "prev_publish_time": iso_z(prev),
         })
     return out
 
 
 def build_report(day: date, values: pl.DataFrame, definitions_version: str, methodology_version: str,
-                 published_at: datetime | None = None) -> dict[str, Any]:
-    entries = report_entries(values)
+                 published_at: datetime | None = None, rounds: dict[str, tuple[int, datetime | None]] | None = None,
+                 key_id: str | None = None) -> dict[str, Any]:
+    """The day's oracle report (canonical JSON once serialised with ``canonical_json``)."""
+    published_at = published_at or datetime.now(UTC)
+    entries = report_entries(values, rounds, published_at)
     return {
         "report": "spotindex.daily",
-        "format_version": 1,
+        "format_version": REPORT_FORMAT_VERSION,
         "date": day.isoformat(),
-        "publish_time": (published_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "publish_time": iso_z(published_at),
         "methodology_version": methodology_version,
         "definitions_version": definitions_version,
+        "key_id": key_id,
         "inputs_fingerprint": hashlib.sha256(",".join(e["inputs_hash"] or "" for e in entries).encode()).hexdigest(),
         "indices": entries,
     }

@@ -229,19 +229,28 @@ class Store:
         return totals
 
     def write_computation(self, run_id: str, fixings: pl.DataFrame, venues: pl.DataFrame,
-                          values: pl.DataFrame, reason: str = "computed") -> dict[str, int]:
+                          values: pl.DataFrame, reason: str = "computed",
+                          errors: pl.DataFrame | None = None) -> dict[str, int]:
         """Append fixings and daily values as new revisions where they differ from the latest.
 
         Nothing is updated in place: an unchanged result adds nothing (idempotent), a changed
-        one adds revision = latest + 1 with the reason. Rules on *whether* a published value may
-        be revised belong to the methodology, which decides before calling this.
+        one adds revision = latest + 1 with the reason (a ``reason`` column in the frames wins
+        over the argument). Rules on *whether* a published value may be revised belong to the
+        methodology (``index.revisions``), which decides before calling this; the rows it
+        refuses arrive as ``errors`` and are appended to ``errors_log`` in the same transaction.
         """
         now = datetime.now(UTC)
-        out = {"fixings_new": 0, "values_new": 0}
+        out = {"fixings_new": 0, "values_new": 0, "errors_new": 0}
+
+        def stamp(df: pl.DataFrame) -> pl.DataFrame:
+            extra = {"computed_at": pl.lit(now), "run_id": pl.lit(run_id)}
+            if "reason" not in df.columns:
+                extra["reason"] = pl.lit(reason)
+            return df.with_columns(**extra)
+
         with self.write() as con:
             if fixings.height:
-                con.register("_fx", fixings.with_columns(computed_at=pl.lit(now), run_id=pl.lit(run_id),
-                                                         reason=pl.lit(reason)).to_arrow())
+                con.register("_fx", stamp(fixings).to_arrow())
                 ex(con, """
                     CREATE TEMP TABLE _fx_new AS
                     SELECT n.*, COALESCE(l.revision + 1, 0) AS revision
@@ -265,8 +274,7 @@ class Store:
                 ex(con, "DROP TABLE _fx_new")
                 con.unregister("_fx")
             if values.height:
-                con.register("_dv", values.with_columns(computed_at=pl.lit(now), run_id=pl.lit(run_id),
-                                                        reason=pl.lit(reason)).to_arrow())
+                con.register("_dv", stamp(values).to_arrow())
                 ex(con, """
                     CREATE TEMP TABLE _dv_new AS
                     SELECT n.*, COALESCE(l.revision + 1, 0) AS revision
@@ -280,6 +288,9 @@ class Store:
                 out["values_new"] = int(scalar(con, "SELECT count(*) FROM _dv_new"))
                 ex(con, "DROP TABLE _dv_new")
                 con.unregister("_dv")
+            if errors is not None and errors.height:
+                out["errors_new"] = self.insert_frame(con, "errors_log", errors.with_columns(
+                    logged_at=pl.lit(now), run_id=pl.lit(run_id)))
             self.record_run(con, run_id, "compute", now, None, out)
         return out
 

@@ -145,7 +145,10 @@ def test_bad_ranges_and_methodology(db: Path) -> None:
 def test_days_without_data_are_reported_not_invented(db: Path) -> None:
     store = loaded(db)
     r = backfill.run_backfill(store, date(2025, 3, 1), date(2025, 3, 4), O3, now=NOW)
-    assert r.values_new == 0 and r.days_without_values == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
+    assert r.days_without_values == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
+    # methodology v1 records each day's status (no inputs, nothing to carry: SUSPENDED), never a value
+    rows = store.frame("SELECT value, status FROM latest_index_values WHERE date BETWEEN '2025-03-01' AND '2025-03-03'")
+    assert rows["value"].null_count() == rows.height and set(rows["status"]) <= {"SUSPENDED", "CONTINGENCY"}
 
 
 def test_other_methodology_published_is_kept_and_recomputation_shown_apart(db: Path, tmp_path: Path) -> None:

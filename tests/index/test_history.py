@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +18,29 @@ from index.store import Store
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def thin_series_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests are about history output, not sufficiency: let the o3 series publish with one venue.
+
+    A copy of data/ whose TOK.O3.IN definition lowers methodology v1's venue minimums to 1.
+    """
+    import shutil
+
+    from index import canonical
+    from index.paths import data_dir
+
+    data = tmp_path / "data"
+    shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("replay", "*.duckdb*"))
+    text = (data / "indices.toml").read_text()
+    assert 'id = "TOK.O3.IN"' in text
+    (data / "indices.toml").write_text(text.replace('id = "TOK.O3.IN"', 'id = "TOK.O3.IN"\nmin_venues_low = 1\n'
+                                                                       'min_venues_normal = 1', 1))
+    monkeypatch.setenv("SPOTINDEX_DATA", str(data))
+    canonical.clear_caches()
+    yield
+    canonical.clear_caches()
 
 
 @pytest.fixture
