@@ -15,8 +15,8 @@ from typing import Any
 import polars as pl
 
 import sources as source_registry
+from index import analyst, artefacts, pipeline, publish, replay, scrape
 from index import definitions as definitions_mod
-from index import pipeline, publish, replay, scrape
 from index.errors import SpotindexError
 from index.store import Store
 from sources.base import Source
@@ -63,8 +63,12 @@ def run_scrape(store: Store, replay_dir: Path | None = None, names: Sequence[str
 
 
 def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | None = None,
-                 defs: definitions_mod.Definitions | None = None) -> dict[str, Any]:
-    """Recompute fixings and daily values for the given UTC days from stored rows."""
+                 defs: definitions_mod.Definitions | None = None, until: datetime | None = None) -> dict[str, Any]:
+    """Recompute fixings and daily values for the given UTC days from stored rows.
+
+    ``until`` (the hourly job): store only fixings at or before it and no daily value, so a
+    fixing is written once its hour has passed and a day's value only once the day is over.
+    """
     defs = (defs or definitions_mod.load()).select(list(series) if series else None)
     run_id = scrape.new_run_id("compute")
     totals = {"days": 0, "fixings_new": 0, "values_new": 0}
@@ -73,6 +77,9 @@ def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | Non
         first = start - pipeline.lookback(defs)
         fx, venues, values = pipeline.compute_day(store.gpu_quotes(first, end), store.token_prices(first, end),
                                                   defs, day)
+        if until is not None:
+            fx, venues = (f.filter(pl.col("fixing_time") <= until) for f in (fx, venues))
+            values = values.clear()
         out = store.write_computation(run_id, fx, venues, values)
         totals["days"] += 1
         totals["fixings_new"] += out["fixings_new"]
@@ -88,15 +95,19 @@ def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
                        "(PARTITION BY index_id ORDER BY date DESC) = 1 ORDER BY index_id")
 
 
-def publish_day(store: Store, day: date, out_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """Write the day's report files and record the publication."""
+def publish_day(store: Store, day: date, out_dir: Path, refresh_analyst: bool = True) -> tuple[Path, dict[str, Any]]:
+    """Write the day's files, record the publication, switch ``latest/``, refresh the analyst snapshot."""
     values = latest_values(store, day)
     if values.height == 0:
         raise SpotindexError(f"no computed values for {day}: run 'spotindex compute --date {day}' first")
     defs = definitions_mod.load()
     report = publish.build_report(day, values, defs.version, defs.methodology)
-    path = publish.write_day(out_dir, report)
+    files = artefacts.day_files(store, day, report, values)  # Parquet, HTML page, methodology copy
+    path = publish.write_day(out_dir, report, files)
     digest = publish.hashlib.sha256(publish.canonical_json(report)).hexdigest()
     store.record_publication(day, str(out_dir), digest,
                              [{"index_id": e["id"], "revision": e["revision"]} for e in report["indices"]])
+    artefacts.switch_latest(out_dir, day)  # last, so latest/ never shows a half-written day
+    if refresh_analyst:
+        analyst.refresh(store.path)
     return path, report
