@@ -33,13 +33,14 @@ from index.store import connect, ex
 DEFAULT_STALE_AFTER = timedelta(hours=26)
 MAX_HISTORY_DAYS = 3660
 DEFAULT_HISTORY_DAYS = 90
+DateParam = Annotated[date, PathParam(description="UTC day, YYYY-MM-DD")]
 VALUE_COLUMNS = ("index_id", "date", "value", "unit", "status", "p25", "p75", "conf", "n_fixings", "n_venues",
                  "n_quotes", "revision", "methodology_version", "inputs_hash")
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     """Rows as dicts, through Arrow (timestamps arrive as UTC datetimes without needing pytz)."""
-    return con.execute(sql, params or []).pl().to_dicts()
+    return con.sql(sql, params=params or []).pl().to_dicts()
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -156,8 +157,6 @@ def create_app(snapshot: Path | str, publish_dir: Path | str = Path("publish"),
             raise HTTPException(404, f"no published report for {day}" if name == "indices.json"
                                 else f"the report for {day} has no {name}")
         return path
-
-    DateParam = Annotated[date, PathParam(description="UTC day, YYYY-MM-DD")]
 
     @app.get("/v1/reports/{day}", summary="The day's report with its signature (if signed)")
     def report(day: DateParam) -> dict[str, Any]:

@@ -194,6 +194,6 @@ def main() -> None:
     try:
         app()
     except SpotindexError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # one line, however long
         sys.exit(1)
 from index import cli_service  # noqa: E402,F401  registers commands

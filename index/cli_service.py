@@ -31,6 +31,8 @@ def daemon(
     fixings_minute: Annotated[int, typer.Option(help="Minute past each hour of the fixings.", min=0, max=59)] = 10,
     publish_at: Annotated[str, typer.Option(help="UTC time HH:MM of the daily publication of the previous "
                                                  "day.")] = "00:30",
+    replay_step: Annotated[float, typer.Option(
+        help="With --replay: hours the replay clock advances per scrape tick.", min=0.25, max=24)] = 1.0,
     stop_when_done: Annotated[bool, typer.Option(
         "--stop-when-done", help="With --replay: stop once the snapshot is loaded and its last day published.")
     ] = False,
@@ -50,7 +52,7 @@ def daemon(
     config = schedule.ScheduleConfig(scrape_minute=scrape_minute, fixings_minute=fixings_minute, publish_hour=hh,
                                      publish_minute=mm, tick_seconds=tick)
     d = schedule.Daemon(Store(db), out_dir, sources=source, replay_dir=replay, config=config,
-                        stop_when_done=stop_when_done)
+                        replay_step=timedelta(hours=replay_step), stop_when_done=stop_when_done)
     d.serve_forever()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -107,6 +108,7 @@ def chart_svg(series_id: str, history: pl.DataFrame, unit: str, day: date) -> st
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)  # RDF boilerplate, not drawing
     label = f"{series_id}: daily values over the last {HISTORY_DAYS} days with the p25–p75 band"
     return svg.replace("<svg ", f'<svg role="img" aria-label="{_e(label)}" ', 1)
 

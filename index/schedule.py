@@ -200,7 +200,9 @@ class Daemon:
         if now is None:
             return {"skipped": "no scrape yet"}, None
         until = floor_hour(now)
-        days = sorted({(until - timedelta(hours=1)).date(), until.date()})
+        back = max(self.replay_step if self._snapshot else timedelta(0), timedelta(hours=1))
+        first = (until - back).date()
+        days = [first + timedelta(days=i) for i in range((until.date() - first).days + 1)]
         totals = jobs.compute_days(self.store, days, until=until)
         return {"until": until, **totals}, now
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,8 @@ from index.errors import StoreError
 from index.migrations import LATEST_VERSION, MIGRATIONS
 from index.schemas import GPU_QUOTE_SCHEMA, QUARANTINE_SCHEMA, TOKEN_PRICE_SCHEMA
 
-LOCK_RETRY_SECONDS = 30.0
+# how long a writer waits for a lock held by another process (SPOTINDEX_LOCK_WAIT seconds overrides)
+LOCK_RETRY_SECONDS = float(os.environ.get("SPOTINDEX_LOCK_WAIT", "30"))
 
 
 def ex(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
@@ -51,7 +53,8 @@ def _holder(exc: Exception) -> tuple[int | None, str]:
         return None, "another process"
     pid = int(m.group(1))
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        cmdline = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                           .split())
     except OSError:
         cmdline = ""
     if not cmdline:
