@@ -119,11 +119,11 @@ def publish(
     day: Annotated[str | None, typer.Option("--date", help="UTC day to publish (default: latest computed).")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Publication directory.")] = Path("publish"),
 ) -> None:
-    """Write the day's report (indices.json, indices.csv) to OUT/DATE/."""
+    """Write the day's report, CSV, Parquet and HTML page to OUT/DATE/ and point OUT/latest at it."""
     store = Store(db)
     target = parse_day(day) if day else _latest_day(store)
     path, report = jobs.publish_day(store, target, out_dir)
-    out.print(f"published {len(report['indices'])} values for {target} to {path}")
+    out.print(f"published {len(report['indices'])} values for {target} to {path} (page: {path / 'index.html'})")
 
 
 def _latest_day(store: Store) -> date:
@@ -151,6 +151,7 @@ def run(
     path, _ = jobs.publish_day(store, day, out_dir)
     out.print(_values_table(jobs.latest_values(store, day), f"spotindex — indices for {day}"))
     out.print(f"report: {path / 'indices.json'}")
+    out.print(f"page:   {path / 'index.html'} (open it in a browser; {out_dir / 'latest'} is the newest day)")
 
 
 @app.command()

@@ -310,6 +310,17 @@ class Daemon:
         tmp.write_text(json.dumps(state, indent=1, default=str))
         os.replace(tmp, path)
 
+    def build_scheduler(self, start: datetime) -> BackgroundScheduler:
+        """One worker thread (jobs never overlap); the catch-up first, then the three jobs."""
+        sched = BackgroundScheduler(timezone=UTC, executors={"default": ThreadPoolExecutor(1)},
+                                    job_defaults={"coalesce": True, "max_instances": 1})
+        self._scheduler = sched
+        sched.add_job(self.catch_up, "date", run_date=start, id="catch_up", misfire_grace_time=3600)
+        for job, trigger in self.config.triggers(start).items():
+            sched.add_job(self.run_job, trigger, args=[job], id=job, misfire_grace_time=self.config.grace(job),
+                          coalesce=True, max_instances=1)
+        return sched
+
     def serve_forever(self, install_signals: bool = True) -> None:
         """Take the daemon lock, catch up, schedule the jobs and run until SIGTERM/SIGINT."""
         lock = acquire_lock(self.store.path)
@@ -319,14 +330,7 @@ class Daemon:
                     signal.signal(sig, lambda *_: self.stop.set())
             self.store.init()
             self.repair()
-            sched = BackgroundScheduler(timezone=UTC, executors={"default": ThreadPoolExecutor(1)},
-                                        job_defaults={"coalesce": True, "max_instances": 1})
-            self._scheduler = sched
-            start = datetime.now(UTC)
-            sched.add_job(self.catch_up, "date", run_date=start, id="catch_up", misfire_grace_time=3600)
-            for job, trigger in self.config.triggers(start).items():
-                sched.add_job(self.run_job, trigger, args=[job], id=job, misfire_grace_time=self.config.grace(job),
-                              coalesce=True, max_instances=1)
+            sched = self.build_scheduler(datetime.now(UTC))
             sched.start()
             log.info("daemon started (pid %d, %s)", os.getpid(),
                      f"replay {self.replay_dir}" if self.replay_dir else "live")

@@ -18,6 +18,20 @@ from tests.conftest import REPLAY
 
 DAYS = (date(2026, 11, 19), date(2026, 11, 20))
 _built: Path | None = None
+_scraped: Path | None = None
+
+
+def scraped_store(dst: Path) -> Store:
+    """A private store holding the replay's rows, nothing computed or published (a daemon that was down)."""
+    global _scraped
+    if _scraped is None or not _scraped.exists():
+        root = Path(tempfile.mkdtemp(prefix="spotindex-scraped-"))
+        atexit.register(shutil.rmtree, root, True)
+        jobs.run_scrape(Store(root / "s.duckdb"), REPLAY)
+        _scraped = root / "s.duckdb"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_scraped, dst)
+    return Store(dst)
 
 
 def published_replay() -> Path:
