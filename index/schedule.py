@@ -12,8 +12,9 @@ single worker thread, so jobs never overlap (the store has one writer at a time 
 All jobs have ``coalesce=True`` and ``max_instances=1``: after a stall, one run, not a burst.
 
 **Catch-up.** On start the daemon cleans what a killed publication left in the publication
-directory, marks job runs of a dead daemon ``interrupted``, then runs the fixings and
-publication jobs at once: every day with observations that is complete and not yet published
+directory, marks job runs of a dead daemon ``interrupted``, scrapes at once if this hour's
+scrape was missed (killed, or down at HH:05) and its grace has not run out, then runs the
+fixings and publication jobs: every day with observations that is complete and not yet published
 is computed and published. Scrapes that were missed are not invented: those hours have no
 quotes and the methodology's sufficiency rules decide the status.
 
@@ -290,8 +291,27 @@ class Daemon:
             if not analyst.analyst_path(self.store.path).exists():
                 analyst.refresh(self.store.path, retry_seconds=self.store.retry_seconds)
 
+    def scrape_due_on_start(self, now: datetime) -> bool:
+        """Live: this hour's scrape time has passed within its grace and no scrape ran since (down or killed).
+
+        Scraping now observes the market now, which is real; hours that passed while the daemon
+        was down stay empty (nothing is back-filled or invented).
+        """
+        if self._snapshot is not None:
+            return False  # the replay clock re-runs its scrape at the next tick
+        slot = floor_hour(now) + timedelta(minutes=self.config.scrape_minute)
+        if slot > now:
+            slot -= timedelta(hours=1)
+        if (now - slot).total_seconds() > self.config.grace("scrape"):
+            return False
+        last = self.store.frame("SELECT max(started_at) AS t FROM job_runs WHERE job = 'scrape' AND status = 'ok'")
+        t = last["t"][0]
+        return t is None or t.astimezone(UTC) < slot
+
     def catch_up(self) -> None:
-        """On start: the fixings and the publication of every complete day not yet published."""
+        """On start: this hour's scrape if it was missed, the fixings, and every complete day not yet published."""
+        if self.scrape_due_on_start(self.now_fn()):
+            self.run_job("scrape")
         self.run_job("fixings")
         self.run_job("publish")
 

@@ -10,7 +10,7 @@ import pytest
 
 from index import analyst, replay, schedule
 from index.errors import SpotindexError
-from index.store import Store
+from index.store import Store, ex
 from tests.conftest import REPLAY
 from tests.index.published import scraped_store
 
@@ -141,3 +141,26 @@ def test_one_daemon_per_database(tmp_path: Path) -> None:
     finally:
         lock.close()
     assert schedule.daemon_running(db) is None
+
+
+def _scrape_run(store: Store, at: datetime, status: str) -> None:
+    with store.write() as con:
+        ex(con, "INSERT INTO job_runs (run_id, job, started_at, finished_at, status) VALUES (?, 'scrape', ?, ?, ?)",
+           [f"scrape-{at.isoformat()}", at, at, status])
+
+
+def test_a_missed_or_killed_scrape_of_this_hour_is_run_on_start_but_past_hours_are_not(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.duckdb")
+    store.init()
+    d = schedule.Daemon(store, tmp_path / "pub")
+    at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    assert d.scrape_due_on_start(at.replace(minute=20)), "no scrape yet, 15 min after the 12:05 slot"
+    assert not d.scrape_due_on_start(at.replace(minute=58)), "past the 50 min grace: wait for 13:05"
+    assert not d.scrape_due_on_start(at.replace(minute=2)), "11:05 is 57 min ago: too late, 12:05 is to come"
+    _scrape_run(store, at.replace(hour=11, minute=5), "ok")
+    _scrape_run(store, at.replace(minute=5), "interrupted")  # killed in the middle of the 12:05 scrape
+    assert d.scrape_due_on_start(at.replace(minute=20))
+    _scrape_run(store, at.replace(minute=6), "ok")
+    assert not d.scrape_due_on_start(at.replace(minute=20))
+    # a replay daemon never scrapes on start: its clock does, at the next tick
+    assert not schedule.Daemon(store, tmp_path / "pub", replay_dir=REPLAY).scrape_due_on_start(at.replace(minute=20))
