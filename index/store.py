@@ -69,7 +69,7 @@ def lock_message(path: Path, exc: Exception, waited: float, read_only: bool) -> 
     who = f"PID {pid} ({cmd})" if pid is not None else cmd
     analyst = path.with_name(f"{path.stem}-analyst{path.suffix}")
     want = "read it" if read_only else "write it"
-    return (f"database {path} is locked by {who}; could not {want} within {waited:.0f}s. "
+    return (f"database {path} is locked by {who}; could not {want} within {waited:.3g}s. "
             f"If that is a notebook or a DuckDB shell, close its connection and open the analyst copy "
             f"{analyst} instead (refreshed after each publication, never locks the writer); if it is a "
             f"spotindex daemon or job, wait for it to finish or stop it (kill -TERM {pid if pid else 'PID'}); "

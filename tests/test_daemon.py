@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -27,6 +27,19 @@ ARGS = ["--replay", str(REPLAY), "--tick", "0.1", "--replay-step", "4"]
 TIMEOUT = 120
 
 
+STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_daemon_left_behind() -> Iterator[None]:
+    """A failed assertion must not leave a daemon running: kill the ones this module started."""
+    yield
+    for p in STARTED:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=30)
+
+
 class DaemonProcess:
     """``spotindex daemon`` in a subprocess, its log lines read as they come."""
 
@@ -35,6 +48,7 @@ class DaemonProcess:
         cmd = [sys.executable, "-m", "index", "daemon", "--db", str(root / "s.duckdb"), "--out", str(root / "pub"),
                *ARGS, *extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        STARTED.append(self.proc)
         self.lines: list[str] = []
         self._q: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
