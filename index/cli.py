@@ -150,7 +150,8 @@ def publish(
     path, report = jobs.publish_day(store, target, out_dir, oracle.signing_key_path(key))
     signed = f"signed by key {report['key_id']}" if report["key_id"] else "UNSIGNED (no --key, no $" + \
         oracle.KEY_ENV + ")"
-    out.print(f"published {len(report['indices'])} values for {target} to {path}, {signed}")
+    out.print(f"published {len(report['indices'])} values for {target} to {path}, {signed} "
+              f"(page: {path / 'index.html'})")
 
 
 def _latest_day(store: Store) -> date:
@@ -180,6 +181,7 @@ def run(
     out.print(_values_table(jobs.latest_values(store, day), f"spotindex — indices for {day}"))
     signed = f"signed by key {report['key_id']}" if report["key_id"] else "unsigned"
     out.print(f"report: {path / 'indices.json'} ({signed})")
+    out.print(f"page:   {path / 'index.html'} (open it in a browser; {out_dir / 'latest'} is the newest day)")
 
 
 @app.command()
@@ -219,4 +221,4 @@ def main() -> None:
         sys.exit(1)
 
 
-from index import cli_history, cli_oracle  # noqa: E402,F401,I001  registers commands
+from index import cli_history, cli_oracle, cli_service  # noqa: E402,F401,I001  registers commands

@@ -18,8 +18,8 @@ import httpx
 import polars as pl
 
 import sources as source_registry
+from index import analyst, artefacts, ledger, oracle, pipeline, publish, replay, revisions, scrape, settlement
 from index import definitions as definitions_mod
-from index import ledger, oracle, pipeline, publish, replay, revisions, scrape, settlement
 from index.errors import SpotindexError
 from index.store import Store
 from sources.base import Source
@@ -82,13 +82,17 @@ DAYS_PER_LOAD = 7  # compute_days reads the quotes of up to this many consecutiv
 
 
 def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | None = None,
-                 defs: definitions_mod.Definitions | None = None, now: datetime | None = None) -> dict[str, Any]:
+                 defs: definitions_mod.Definitions | None = None, now: datetime | None = None,
+                 until: datetime | None = None) -> dict[str, Any]:
     """Recompute fixings and daily values for the given UTC days from stored rows.
 
     Days run in date order, each with the prior state the store holds for it (so carry-forward
     and hysteresis follow on from the day before). What may be written follows the revision
     policy (``index.revisions``): a published value is revised only before T+1 09:00 UTC and
     by more than max(0.5%, $0.01); otherwise it stands and the difference is logged.
+
+    ``until`` (the hourly job): store only fixings at or before it and no daily value, so a
+    fixing is written once its hour has passed and a day's value only once the day is over.
     """
     defs = (defs or definitions_mod.load()).select(list(series) if series else None)
     now = now or datetime.now(UTC)
@@ -111,6 +115,9 @@ def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | Non
             fx, venues, values = pipeline.compute_day(g, t, defs, day, state.prior)
             decision = revisions.decide(values, state.stored, state.published, now)
             fx_w, venues_w, values_w, errors = revisions.apply(decision, fx, venues, values)
+            if until is not None:  # the hourly job: the hours that have passed, no daily value yet
+                fx_w, venues_w = (f.filter(pl.col("fixing_time") <= until) for f in (fx_w, venues_w))
+                values_w, errors = values_w.clear(), errors.clear()
             out = store.write_computation(run_id, fx_w, venues_w, values_w, errors=errors)
             totals["days"] += 1
             totals["fixings_new"] += out["fixings_new"]
@@ -145,8 +152,9 @@ def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
 
 
 def publish_day(store: Store, day: date, out_dir: Path, key_path: Path | None = None,
-                now: datetime | None = None) -> tuple[Path, dict[str, Any]]:
-    """Write the day's oracle report (signed when a key is given) and record the publication.
+                now: datetime | None = None, refresh_analyst: bool = True) -> tuple[Path, dict[str, Any]]:
+    """Write the day's oracle report (signed when a key is given) with its CSV, Parquet and HTML
+    page, record the publication, then switch ``latest/`` and refresh the analyst snapshot.
 
     One round per published series: round ids are monotonic per series, and each entry names
     the previous round's publish time. Series with ``publish = false`` stay out of the report.
@@ -164,9 +172,13 @@ def publish_day(store: Store, day: date, out_dir: Path, key_path: Path | None = 
                                   oracle.key_id(private.public_key()) if private else None)
     body = publish.canonical_json(report)
     extra = {"indices.json" + oracle.SIGNATURE_SUFFIX: oracle.sign(body, private)} if private else {}
-    path = publish.write_day(out_dir, report, extra)
+    files = artefacts.day_files(store, day, report, values, extra)  # Parquet, HTML page, methodology copy
+    path = publish.write_day(out_dir, report, files)
     digest = hashlib.sha256(body).hexdigest()
     ledger.record_publication(store, day, str(out_dir), digest, report["indices"], published_at)
+    artefacts.switch_latest(out_dir, day)  # last, so latest/ never shows a half-written day
+    if refresh_analyst:
+        analyst.refresh(store.path)
     return path, report
 
 

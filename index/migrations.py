@@ -299,6 +299,29 @@ CREATE TABLE recomputed_values (
     PRIMARY KEY (index_id, date, methodology_version, revision)
 );
 """),
+    (4, "job_runs: one row per scheduled job execution (daemon), for 'spotindex status' and catch-up", """
+CREATE TABLE job_runs (
+    run_id VARCHAR PRIMARY KEY,
+    job VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    status VARCHAR NOT NULL,
+    data_time TIMESTAMPTZ,
+    pid INTEGER,
+    detail JSON,
+    error VARCHAR
+);
+CREATE VIEW job_status AS
+    SELECT job, max(started_at) AS last_started_at,
+           arg_max(status, started_at) AS last_status,
+           arg_max(finished_at, started_at) AS last_finished_at,
+           arg_max(error, started_at) AS last_error,
+           max(finished_at) FILTER (WHERE status = 'ok') AS last_ok_at,
+           count(*) FILTER (WHERE status = 'failed') AS failed_runs,
+           count(*) FILTER (WHERE status = 'interrupted') AS interrupted_runs,
+           count(*) AS runs
+    FROM job_runs GROUP BY job;
+"""),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +26,8 @@ from index.errors import StoreError
 from index.migrations import LATEST_VERSION, MIGRATIONS
 from index.schemas import GPU_QUOTE_SCHEMA, QUARANTINE_SCHEMA, TOKEN_PRICE_SCHEMA
 
-LOCK_RETRY_SECONDS = 30.0
+# how long a writer waits for a lock held by another process (SPOTINDEX_LOCK_WAIT seconds overrides)
+LOCK_RETRY_SECONDS = float(os.environ.get("SPOTINDEX_LOCK_WAIT", "30"))
 
 
 def ex(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
@@ -41,6 +44,36 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Non
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def _holder(exc: Exception) -> tuple[int | None, str]:
+    """The PID DuckDB names in a lock error and that process's command line (when /proc tells)."""
+    m = re.search(r"PID (\d+)", str(exc))
+    if not m:
+        return None, "another process"
+    pid = int(m.group(1))
+    try:
+        cmdline = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                           .split())
+    except OSError:
+        cmdline = ""
+    if not cmdline:
+        prog = re.search(r"held in (.+?) \(PID", str(exc))
+        cmdline = prog.group(1) if prog else "unknown program"
+    return pid, (cmdline if len(cmdline) <= 120 else cmdline[:117] + "...")
+
+
+def lock_message(path: Path, exc: Exception, waited: float, read_only: bool) -> str:
+    """Who holds the lock and what to do about it, in one line."""
+    pid, cmd = _holder(exc)
+    who = f"PID {pid} ({cmd})" if pid is not None else cmd
+    analyst = path.with_name(f"{path.stem}-analyst{path.suffix}")
+    want = "read it" if read_only else "write it"
+    return (f"database {path} is locked by {who}; could not {want} within {waited:.3g}s. "
+            f"If that is a notebook or a DuckDB shell, close its connection and open the analyst copy "
+            f"{analyst} instead (refreshed after each publication, never locks the writer); if it is a "
+            f"spotindex daemon or job, wait for it to finish or stop it (kill -TERM {pid if pid else 'PID'}); "
+            f"then run again.")
 
 
 def connect(path: Path | str, read_only: bool = False, retry_seconds: float = LOCK_RETRY_SECONDS
@@ -62,10 +95,7 @@ def connect(path: Path | str, read_only: bool = False, retry_seconds: float = LO
             if not _is_lock_error(exc):
                 raise StoreError(f"cannot open database {path}: {exc}") from exc
             if time.monotonic() >= deadline:
-                raise StoreError(
-                    f"database {path} is locked by another process ({exc}); waited {retry_seconds:.0f}s. "
-                    "Close the program that holds it (an analyst should open data/spotindex-analyst.duckdb "
-                    "or use read_only=True) and run again.") from exc
+                raise StoreError(lock_message(path, exc, retry_seconds, read_only)) from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
