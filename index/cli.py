@@ -188,3 +188,4 @@ def main() -> None:
     except SpotindexError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(1)
+from index import cli_hedge  # noqa: E402,F401  registers commands
