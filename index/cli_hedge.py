@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from index import hedging, hedging_charts, hedging_data, hedging_page, volatility
+from index import hedging, hedging_data, hedging_page, volatility
 from index.cli import DEFAULT_DB, DbOpt, app, out
 from index.errors import SpotindexError
 from index.store import Store
@@ -87,6 +87,8 @@ def hedge(
     end: ToOpt = None,
     tenor: Annotated[str, typer.Option("--tenor", help="Months ahead each contract is bought: 1M .. 12M.")] = "1M",
     own_price: Annotated[Path | None, typer.Option("--own-price", help="CSV: month, price the company paid.")] = None,
+    own_venue: Annotated[str | None, typer.Option(
+        "--own-venue", help="The company buys from this venue of the series: its monthly mean price.")] = None,
     forward: Annotated[Path | None, typer.Option("--forward", help="CSV: month, futures entry price.")] = None,
     ratio: Annotated[float, typer.Option("--ratio", help="Contracts per unit of exposure.")] = 1.0,
     min_valid_days: MinDaysOpt = hedging.DEFAULT_MIN_VALID_DAYS,
@@ -99,10 +101,15 @@ def hedge(
     a, b = _window(start, end)
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         raise SpotindexError(f"--chart {chart}: use a .png or .svg file name")
+    if own_price is not None and own_venue is not None:
+        raise SpotindexError("give either --own-price FILE or --own-venue NAME, not both")
     qty = hedging_data.read_exposure(exposure)
     own = hedging_data.read_month_prices(own_price) if own_price else None
     fwd = hedging_data.read_month_prices(forward) if forward else None
-    daily = hedging_data.load_daily(Store(db), series, a, b)
+    store = Store(db)
+    daily = hedging_data.load_daily(store, series, a, b)
+    if own_venue is not None:
+        own = hedging_data.venue_monthly_prices(store, series, own_venue, a, b)
     unit = _unit(daily)
     settlements = hedging.monthly_settlements(daily, min_valid_days)
     result = hedging.simulate(settlements, qty, tenor_months=k, ratio=ratio, own_price=own, forward=fwd)
@@ -117,6 +124,8 @@ def hedge(
     for reason, months in result.dropped.items():
         out.print(f"left out ({reason}): {', '.join(months)}")
     if chart is not None:
+        from index import hedging_charts  # matplotlib only when a chart is asked for
+
         out.print(f"chart: {hedging_charts.save(hedging_charts.hedge_figure(series, unit, result), chart)}")
     if html_dir is not None:
         panel = volatility.vol_panel(series, daily, min_valid_days=min_valid_days)
@@ -177,6 +186,8 @@ def vol(
         out.print(c)
     units = {s: _unit(d) for s, d in dailies.items()}
     if chart is not None:
+        from index import hedging_charts  # matplotlib only when a chart is asked for
+
         fig = hedging_charts.vol_figure([(panels[s], units[s], dailies[s]) for s in names])
         out.print(f"chart: {hedging_charts.save(fig, chart)}")
     if html_dir is not None:

@@ -3,6 +3,8 @@
 * ``load_daily``: one series' latest daily values (view ``latest_index_values``) in [from, to).
 * ``read_exposure``: CSV with columns ``month`` (YYYY-MM) and ``quantity`` (GPU-hours or
   million tokens per month, >= 0).
+* ``venue_monthly_prices``: the monthly mean price of one venue of the series (its own price
+  when a company buys from that venue).
 * ``read_month_prices``: CSV with ``month`` and ``price`` (> 0): the company's own price or a
   forward curve (the price at which the contract for that month was bought).
 
@@ -47,6 +49,32 @@ def load_daily(store: Store, series: str, start: date | None = None, end: date |
         span = f"[{start or '…'}, {end or '…'})"
         raise SpotindexError(f"series '{series}' has no values in {span}; widen --from/--to")
     return df.with_columns(pl.col("date").cast(pl.Date), pl.col("value").cast(pl.Float64))
+
+
+def venue_monthly_prices(store: Store, series: str, venue: str, start: date | None = None,
+                         end: date | None = None) -> pl.DataFrame:
+    """month, price: the monthly mean of one venue's hourly medians in a series (view ``venue_medians``).
+
+    What a company buying from that venue paid on average (every hour the venue was quoted,
+    whether or not the index included it that hour).
+    """
+    where, params = ["index_id = ?", "venue = ?", "venue_median IS NOT NULL"], [series, venue]
+    if start is not None:
+        where.append("fixing_time >= ?")
+        params.append(start)  # type: ignore[arg-type]
+    if end is not None:
+        where.append("fixing_time < ?")
+        params.append(end)  # type: ignore[arg-type]
+    df = store.frame("SELECT CAST(date_trunc('month', timezone('UTC', fixing_time)) AS DATE) AS month, "
+                     "avg(venue_median) AS price FROM venue_medians WHERE " + " AND ".join(where)
+                     + " GROUP BY 1 ORDER BY 1", params)
+    if df.height == 0:
+        venues = store.frame("SELECT venue, count(*) AS n FROM venue_medians WHERE index_id = ? GROUP BY 1 "
+                             "ORDER BY n DESC, venue", [series])["venue"].to_list()
+        hint = ", ".join(venues[:15]) + (" …" if len(venues) > 15 else "") if venues else "none"
+        raise SpotindexError(f"venue '{venue}' has no prices in series '{series}' in the window; "
+                             f"venues of the series: {hint}")
+    return df.with_columns(pl.col("month").cast(pl.Date), pl.col("price").cast(pl.Float64))
 
 
 def _read(path: Path, columns: tuple[str, str]) -> pl.DataFrame:
@@ -108,4 +136,5 @@ def read_month_prices(path: Path) -> pl.DataFrame:
     return _monthly(path, "price", positive=True, out_col="price")
 
 
-__all__ = ["InputFileError", "load_daily", "read_exposure", "read_month_prices", "series_ids"]
+__all__ = ["InputFileError", "load_daily", "read_exposure", "read_month_prices", "series_ids",
+           "venue_monthly_prices"]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import polars as pl
 
-from index import hedging_charts
 from index.hedging import HedgeResult
 from index.volatility import Correlation, VolPanel
 
@@ -104,6 +103,8 @@ MONTH_HEADER = ("month", "quantity", "settlement", "entry", "price paid", "unhed
 def render_page(series: str, unit: str | None, daily: pl.DataFrame, panel: VolPanel, *,
                 hedge: HedgeResult | None = None, correlations: Sequence[Correlation] = (),
                 source_note: str = "") -> str:
+    from index import hedging_charts  # matplotlib only when a page is drawn
+
     title = f"{series} — volatility and hedging"
     parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
              f"<style>{CSS}</style></head><body>",

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from index.hedging import DEFAULT_MIN_VALID_DAYS, SETTLEMENT_STATUSES, monthly_settlements
 
@@ -158,6 +157,8 @@ def _correlate(a: str, b: str, fa: pl.DataFrame, fb: pl.DataFrame, key: str, fre
     x, y = j["ra"].to_numpy(), j["rb"].to_numpy()
     if n < MIN_CORRELATION_POINTS or np.ptp(x) == 0 or np.ptp(y) == 0:
         return Correlation(a, b, frequency, n, None, None)
+    from scipy import stats  # imported here: the CLI starts faster for every other command
+
     res = stats.pearsonr(x, y)
     return Correlation(a, b, frequency, n, float(res.statistic), float(res.pvalue))
 
