@@ -161,25 +161,27 @@ def vol(
     dailies = {s: hedging_data.load_daily(store, s, a, b) for s in names}
     panels = {s: volatility.vol_panel(s, d, jump_threshold, min_valid_days) for s, d in dailies.items()}
 
-    t = Table(title=f"volatility panel [{a or 'start'}, {b or 'end'})")
-    for col in ("series", "days", "daily vol", "ann.", "monthly vol", "ann.", "months", "max drawdown",
-                "peak → trough", f"jumps ≥{jump_threshold:g} up/down", "largest move"):
-        t.add_column(col, justify="left" if col in ("series", "peak → trough") else "right")
+    pct, day = hedging_page.pct, hedging_page.day
+    t = Table(title=f"volatility panel [{a or 'start'}, {b or 'end'}): log changes; annualised ×√365 (daily), "
+                    f"×√12 (monthly settlements)")
+    for col in ("series", "days", "daily vol", "ann.", "months", "monthly vol", "ann.", "max drawdown",
+                f"jumps ≥{jump_threshold:g} up/down", "largest daily move"):
+        t.add_column(col, justify="left" if col == "series" else "right", no_wrap=col == "series")
     for s, p in panels.items():
         dd = p.drawdown
-        t.add_row(s, str(p.n_days), hedging_page.pct(p.daily_vol, 2), hedging_page.pct(p.daily_vol_annualised),
-                  hedging_page.pct(p.monthly_vol, 2), hedging_page.pct(p.monthly_vol_annualised), str(p.n_months),
-                  hedging_page.pct(dd.depth), f"{hedging_page.day(dd.peak_date)} → {hedging_page.day(dd.trough_date)}"
-                  if dd.peak_date else "", f"{p.jumps_up}/{p.jumps_down}",
-                  f"{hedging_page.pct(p.largest_move)} {hedging_page.day(p.largest_move_date)}"
-                  if p.largest_move is not None else "n/a")
+        t.add_row(s, str(p.n_days), pct(p.daily_vol, 2), pct(p.daily_vol_annualised), str(p.n_months),
+                  pct(p.monthly_vol, 2), pct(p.monthly_vol_annualised),
+                  f"{pct(dd.depth)} {day(dd.peak_date)}→{day(dd.trough_date)}" if dd.peak_date else "0",
+                  f"{p.jumps_up}/{p.jumps_down}",
+                  f"{pct(p.largest_move)} {day(p.largest_move_date)}" if p.largest_move is not None else "none")
     out.print(t)
     corr = volatility.correlations(dailies, min_valid_days) if len(names) > 1 else []
-    if corr:
-        c = Table(title="correlation of log changes (Pearson)")
+    shown = [x for x in corr if x.frequency == "daily" or x.n > 0]  # monthly rows only where months overlap
+    if shown:
+        c = Table(title="correlation of log changes (Pearson; n/a: a series did not move or < 3 common points)")
         for col in ("series A", "series B", "pair", "frequency", "r", "n", "p-value"):
             c.add_column(col, justify="left" if col in ("series A", "series B", "pair", "frequency") else "right")
-        for x in corr:
+        for x in shown:
             kinds = "–".join(sorted({x.a.split(".")[0], x.b.split(".")[0]}))
             c.add_row(x.a, x.b, kinds, x.frequency, hedging_page.num(x.r, 3), str(x.n),
                       "n/a" if x.pvalue is None else f"{x.pvalue:.3g}")

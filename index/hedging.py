@@ -44,6 +44,7 @@ SETTLEMENT_STATUSES = ("NORMAL", "LOW_CONFIDENCE", "CONTINGENCY")
 VALID_STATUSES = ("NORMAL", "LOW_CONFIDENCE")
 DEFAULT_MIN_VALID_DAYS = 20
 MIN_HEDGE_MONTHS = 3
+NOISE = 1e-12
 
 MONTH_FRAME = {"month": pl.Date(), "price": pl.Float64()}
 EXPOSURE_FRAME = {"month": pl.Date(), "quantity": pl.Float64()}
@@ -93,6 +94,12 @@ def monthly_settlements(daily: pl.DataFrame, min_valid_days: int = DEFAULT_MIN_V
         .with_columns(usable=(pl.col("n_valid") >= min_valid_days) & pl.col("settlement").is_not_null())
         .sort("month")
     )
+
+
+def _change(a: str, b: str) -> pl.Expr:
+    """a − b, with floating-point noise of recomputed means (relative < 1e-12) set to exactly 0."""
+    d = pl.col(a) - pl.col(b)
+    return pl.when(d.abs() <= NOISE * pl.max_horizontal(pl.col(a).abs(), pl.col(b).abs())).then(0.0).otherwise(d)
 
 
 def _shift_months(df: pl.DataFrame, k: int, value: str, name: str) -> pl.DataFrame:
@@ -218,13 +225,13 @@ def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months:
             f"a usable settlement and an entry price" + (f" ({detail})" if detail else "")
             + "; widen --from/--to, lower --min-valid-days or supply --forward")
 
-    q, s, f = pl.col("quantity"), pl.col("settlement"), pl.col("entry")
+    q = pl.col("quantity")
     frame = frame.with_columns(
         unhedged_cost=q * pl.col("paid"),
-        futures_pnl=ratio * q * (s - f),
-        unhedged_surprise=q * (pl.col("paid") - pl.col("budget")),
-        futures_change=q * (s - f),
-        basis=pl.col("paid") - s,
+        futures_pnl=ratio * q * _change("settlement", "entry"),
+        unhedged_surprise=q * _change("paid", "budget"),
+        futures_change=q * _change("settlement", "entry"),
+        basis=_change("paid", "settlement"),
     ).with_columns(
         hedged_cost=pl.col("unhedged_cost") - pl.col("futures_pnl"),
         hedged_surprise=pl.col("unhedged_surprise") - pl.col("futures_pnl"),

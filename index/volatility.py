@@ -12,6 +12,7 @@ Pure functions over a daily frame (date, value[, status]); rules in METHODOLOGY.
   of the log changes between consecutive usable monthly settlements; annualised ×√12.
 * Maximum drawdown = the largest fall from a running peak, 1 − value / peak, with the peak's
   and the trough's dates.
+* Relative changes below 1e-12 are floating-point noise of recomputed values and count as 0.
 * A jump is a daily |log return| of at least ``jump_threshold`` (default 0.10, about a 10% move
   in one day); up and down jumps are counted apart.
 * Correlation between two series: Pearson on their daily log returns over the days both have a
@@ -34,6 +35,9 @@ DEFAULT_JUMP_THRESHOLD = 0.10
 DAYS_PER_YEAR = 365
 MONTHS_PER_YEAR = 12
 MIN_CORRELATION_POINTS = 3
+# Relative changes smaller than this are floating-point noise of recomputed medians and means
+# (0.71 vs 0.7100000000000001), not price moves: they are set to exactly zero.
+NOISE = 1e-12
 
 
 def daily_returns(daily: pl.DataFrame) -> pl.DataFrame:
@@ -46,6 +50,8 @@ def daily_returns(daily: pl.DataFrame) -> pl.DataFrame:
         .sort("date")
         .with_columns(log_return=pl.col("value").log() - pl.col("value").log().shift(1),
                       gap_days=(pl.col("date") - pl.col("date").shift(1)).dt.total_days().cast(pl.Int32))
+        .with_columns(log_return=pl.when(pl.col("log_return").abs() < NOISE).then(0.0)
+                      .otherwise(pl.col("log_return")))
     )
 
 
@@ -54,7 +60,10 @@ def settlement_returns(daily: pl.DataFrame, min_valid_days: int = DEFAULT_MIN_VA
     s = monthly_settlements(daily, min_valid_days).filter(pl.col("usable") & (pl.col("settlement") > 0))
     prev = s.select(pl.col("month").dt.offset_by("1mo"), pl.col("settlement").alias("prev"))
     return (s.select("month", "settlement").join(prev, on="month", how="left")
-            .with_columns(log_return=pl.col("settlement").log() - pl.col("prev").log()).drop("prev"))
+            .with_columns(log_return=pl.col("settlement").log() - pl.col("prev").log())
+            .with_columns(log_return=pl.when(pl.col("log_return").abs() < NOISE).then(0.0)
+                          .otherwise(pl.col("log_return")))
+            .drop("prev"))
 
 
 def _std(x: pl.Series) -> float | None:
@@ -77,7 +86,7 @@ def max_drawdown(daily: pl.DataFrame) -> Drawdown:
     r = r.with_columns(peak=pl.col("value").cum_max()).with_columns(dd=1.0 - pl.col("value") / pl.col("peak"))
     i = int(r["dd"].arg_max() or 0)
     depth = float(r["dd"][i])
-    if depth <= 0.0:
+    if depth <= NOISE:
         return Drawdown(0.0, None, None, None)
     peak_value = float(r["peak"][i])
     before = r.head(i + 1).filter(pl.col("value") == peak_value)
@@ -120,7 +129,7 @@ def vol_panel(series: str, daily: pl.DataFrame, jump_threshold: float = DEFAULT_
     m = settlement_returns(daily, min_valid_days)
     mvol = _std(m["log_return"])
     largest, largest_date = None, None
-    if rets.len():
+    if rets.len() and float(rets.abs().max()) > 0:  # type: ignore[arg-type]
         k = int(r["log_return"].abs().arg_max() or 0)
         largest, largest_date = float(r["log_return"][k]), r["date"][k]
     return VolPanel(

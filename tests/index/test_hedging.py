@@ -229,3 +229,10 @@ def test_too_few_months_is_an_error_saying_what_to_do() -> None:
 def test_flat_index_has_no_variance_reduction_to_report() -> None:
     r = simulate(settlements_of([5.0] * 6), monthly([1.0] * 6, "quantity"))
     assert r.stats.variance_reduction is None and r.stats.mv_ratio is None
+
+
+def test_float_noise_in_a_flat_index_is_not_hedged() -> None:
+    noisy = [0.71, 0.7100000000000001, 0.71, 0.7099999999999999, 0.71]
+    r = simulate(settlements_of(noisy), monthly([1000.0] * 5, "quantity"))
+    assert r.months["futures_pnl"].to_list() == [0.0] * 4
+    assert r.stats.mv_ratio is None and r.stats.variance_reduction is None

@@ -113,3 +113,12 @@ def test_correlation_only_over_common_dates() -> None:
     b = series([5.0, 6.0, 5.0, 7.0], start=D0 + timedelta(days=2))
     c = {(x.a, x.b, x.frequency): x for x in correlations({"A": a, "B": b})}
     assert c[("A", "B", "daily")].n == 3  # returns on days 3, 4, 5 only
+
+
+def test_float_noise_of_recomputed_values_is_not_a_move() -> None:
+    noisy = series([0.71, 0.7100000000000001, 0.71, 0.7099999999999999])
+    p = vol_panel("TOK.X", noisy)
+    assert p.daily_vol == 0.0 and p.drawdown.depth == 0.0 and p.drawdown.peak_date is None
+    assert p.largest_move is None and (p.jumps_up, p.jumps_down) == (0, 0)
+    moving = series([1.0, 1.1, 1.0, 1.2])
+    assert correlations({"GPU.A": moving, "TOK.X": noisy})[0].r is None
