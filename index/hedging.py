@@ -149,12 +149,18 @@ class HedgeResult:
     own_price: bool = False
 
 
+def _moves(x: np.ndarray) -> bool:
+    """More than float noise between the smallest and the largest value."""
+    return bool(x.size) and float(np.ptp(x)) > NOISE * float(np.max(np.abs(x)))
+
+
 def _var(x: np.ndarray) -> float:
     return float(np.var(x, ddof=1)) if x.size > 1 else float("nan")
 
 
-def _ratio_or_none(num: float, den: float) -> float | None:
-    if not math.isfinite(num) or not math.isfinite(den) or den <= 0:
+def _ratio_or_none(num: float, den: float, scale: float) -> float | None:
+    """1 − num/den; None when the denominator is zero or only float noise (std < 1e-9 × scale)."""
+    if not math.isfinite(num) or not math.isfinite(den) or den <= (1e-9 * scale) ** 2:
         return None
     return 1.0 - num / den
 
@@ -244,13 +250,14 @@ def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months:
     g = frame["futures_change"].to_numpy()
     cu, ch = frame["unhedged_cost"].to_numpy(), frame["hedged_cost"].to_numpy()
     var_u, var_h = _var(u), _var(h)
+    scale = float(np.mean(np.abs(cu)))  # the size of a monthly bill: what "no variance at all" is measured against
     mv = min_variance_ratio(u, g)
     basis: dict[str, float | None] = {}
     if own_price is not None:
         b = frame["basis"].to_numpy()
         paid, settle = frame["paid"].to_numpy(), frame["settlement"].to_numpy()
         corr = None
-        if np.ptp(paid) > 0 and np.ptp(settle) > 0:
+        if _moves(paid) and _moves(settle):
             corr = float(np.corrcoef(paid, settle)[0, 1])
         basis = {"basis_mean": float(np.mean(b)), "basis_std": float(np.std(b, ddof=1)),
                  "basis_cost_std": float(np.std(frame["quantity"].to_numpy() * b, ddof=1)),
@@ -258,13 +265,13 @@ def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months:
                  "own_index_correlation": corr}
     st = HedgeStats(
         n_months=n, tenor_months=tenor_months, ratio=ratio,
-        var_unhedged=var_u, var_hedged=var_h, variance_reduction=_ratio_or_none(var_h, var_u),
+        var_unhedged=var_u, var_hedged=var_h, variance_reduction=_ratio_or_none(var_h, var_u, scale),
         std_unhedged=math.sqrt(var_u), std_hedged=math.sqrt(var_h),
         mv_ratio=mv["slope"], mv_ratio_se=mv["stderr"], mv_intercept=mv["intercept"], mv_r2=mv["r2"],
         mv_pvalue=mv["pvalue"],
         mean_cost_unhedged=float(np.mean(cu)), mean_cost_hedged=float(np.mean(ch)),
         std_cost_unhedged=float(np.std(cu, ddof=1)), std_cost_hedged=float(np.std(ch, ddof=1)),
-        level_variance_reduction=_ratio_or_none(_var(ch), _var(cu)),
+        level_variance_reduction=_ratio_or_none(_var(ch), _var(cu), scale),
         total_cost_unhedged=float(np.sum(cu)), total_cost_hedged=float(np.sum(ch)),
         total_futures_pnl=float(frame["futures_pnl"].sum()),
         **basis,  # type: ignore[arg-type]

@@ -236,3 +236,13 @@ def test_float_noise_in_a_flat_index_is_not_hedged() -> None:
     r = simulate(settlements_of(noisy), monthly([1000.0] * 5, "quantity"))
     assert r.months["futures_pnl"].to_list() == [0.0] * 4
     assert r.stats.mv_ratio is None and r.stats.variance_reduction is None
+
+
+def test_a_constant_own_price_has_no_variance_to_reduce() -> None:
+    """Noise-level variance (1e-17 relative) must not become a ratio of two tiny numbers."""
+    levels = [10.0, 12.0, 9.0, 11.0, 13.0]
+    own = monthly([0.45, 0.45000000000000007, 0.44999999999999996, 0.45, 0.45], "price")
+    r = simulate(settlements_of(levels), monthly([1000.0] * 5, "quantity"), own_price=own)
+    assert r.stats.level_variance_reduction is None and r.stats.variance_reduction is None
+    assert r.stats.var_hedged > 0  # a hedge on a price one does not pay only adds the futures P&L
+    assert r.stats.mv_ratio == 0.0 and r.stats.own_index_correlation is None
