@@ -88,10 +88,9 @@ def max_drawdown(daily: pl.DataFrame) -> Drawdown:
     depth = float(r["dd"][i])
     if depth <= NOISE:
         return Drawdown(0.0, None, None, None)
-    peak_value = float(r["peak"][i])
-    before = r.head(i + 1).filter(pl.col("value") == peak_value)
-    peak_date = before["date"][-1]
-    after = r.slice(i).filter(pl.col("value") >= peak_value)
+    at_peak = pl.col("value") >= float(r["peak"][i]) * (1 - NOISE)  # the peak, up to float noise
+    peak_date = r.head(i + 1).filter(at_peak)["date"][-1]  # the last day at the peak before the trough
+    after = r.slice(i).filter(at_peak)
     return Drawdown(depth, peak_date, r["date"][i], after["date"][0] if after.height else None)
 
 

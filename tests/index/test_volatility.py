@@ -122,3 +122,9 @@ def test_float_noise_of_recomputed_values_is_not_a_move() -> None:
     assert p.largest_move is None and (p.jumps_up, p.jumps_down) == (0, 0)
     moving = series([1.0, 1.1, 1.0, 1.2])
     assert correlations({"GPU.A": moving, "TOK.X": noisy})[0].r is None
+
+
+def test_drawdown_peak_is_the_last_day_at_the_peak_up_to_float_noise() -> None:
+    dd = max_drawdown(series([2.99, 2.9900000000000007, 2.99, 2.8, 2.9900000000000002]))
+    assert dd.peak_date == D0 + timedelta(2) and dd.trough_date == D0 + timedelta(3)
+    assert dd.recovered_date == D0 + timedelta(4)
