@@ -39,3 +39,32 @@ replay: $(STAMP)
 clean:
 	rm -rf $(VENV) publish .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	rm -f data/*.duckdb data/*.duckdb.wal
+
+# Hedging analytics on the real histories in ../shared/datasets (README "Hedging analytics").
+# Needs `spotindex import` and `spotindex backfill` (issue 6); stops with a message if they are absent.
+HISTORY_DB ?= data/history.duckdb
+DATASETS ?= ../shared/datasets
+HEDGE_OUT ?= publish/hedging
+EXPOSURE ?= examples/hedging/exposure_tokens_1000mtok.csv
+GPU_SERIES := GPU.H100-SXM.OD.NEO GPU.H100-PCIE.OD.NEO GPU.H200.OD.NEO GPU.A100-80GB.OD.NEO
+TOK_SERIES := TOK.LLAMA-3.3-70B.BLEND TOK.O3.IN TOK.O1-MINI.IN TOK.CLAUDE-3.5-HAIKU.BLEND
+.PHONY: hedge-demo
+hedge-demo: $(STAMP)
+	$(BIN)/spotindex import intervals $(DATASETS)/openrouter_price_ledger/openrouter_price_intervals.csv --db $(HISTORY_DB)
+	$(BIN)/spotindex import intervals $(DATASETS)/litellm_price_history/litellm_price_ledger.csv --db $(HISTORY_DB)
+	$(BIN)/spotindex import provider-summary $(DATASETS)/primeintellect_gpu_summary_2025/snapshot_by_provider.csv \
+		--source primeintellect --db $(HISTORY_DB)
+	$(BIN)/spotindex backfill --from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB)
+	$(BIN)/spotindex vol $(foreach s,$(GPU_SERIES) $(TOK_SERIES),--series $(s)) --from 2025-10-19 --to 2025-11-17 \
+		--db $(HISTORY_DB) --chart $(HEDGE_OUT)/vol-gpu-month.png
+	$(BIN)/spotindex vol $(foreach s,$(TOK_SERIES),--series $(s)) --from 2024-09-01 --to 2026-07-01 \
+		--db $(HISTORY_DB) --chart $(HEDGE_OUT)/vol-tokens.png --html $(HEDGE_OUT)
+	$(BIN)/spotindex hedge --series TOK.O1-MINI.IN --own-venue openai --exposure $(EXPOSURE) \
+		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-o1-mini-openai.png \
+		--html $(HEDGE_OUT)
+	$(BIN)/spotindex hedge --series TOK.O3.IN --own-venue azure --exposure $(EXPOSURE) \
+		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-o3-azure.png
+	$(BIN)/spotindex hedge --series TOK.LLAMA-3.3-70B.BLEND --own-venue openrouter --exposure $(EXPOSURE) \
+		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-llama-openrouter.png
+	$(BIN)/spotindex hedge --series TOK.CLAUDE-3.5-HAIKU.BLEND --own-venue anthropic --exposure $(EXPOSURE) \
+		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB)
