@@ -222,3 +222,4 @@ def main() -> None:
 
 
 from index import cli_history, cli_oracle, cli_service  # noqa: E402,F401,I001  registers commands
+from index import cli_perf  # noqa: E402,F401  registers commands
