@@ -45,7 +45,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -169,7 +169,7 @@ def pandas_fixings(store: Store, defs: Any, days: Sequence[date]) -> Any:
         latest = el.groupby(["index_id", "fixing_time", "source", "offer_id"])["observed_at"].transform("max")
         el = el[el["observed_at"] == latest].drop_duplicates(["index_id", "fixing_time", "source", "offer_id"])
         vals = el.groupby(["index_id", "fixing_time"]).apply(
-            lambda g: _pandas_fixing(g, ref.get(g.name[0])), include_groups=False)
+            lambda g, ref=ref: _pandas_fixing(g, ref.get(g.name[0])), include_groups=False)
         out.append(vals.rename("value").reset_index())
     res = pd.concat(out)
     return pl.from_pandas(res).with_columns(pl.col("fixing_time").cast(pipeline.UTC_TIME))
@@ -248,8 +248,8 @@ def duckdb_fixings(db: Path, defs: Any, first: date, end: date, threads: int | N
         for m_first, m_end in simulate.months(first, (end - first).days):
             lo, hi = pipeline.day_bounds(m_first)[0], pipeline.day_bounds(m_end)[0]
             res = con.execute(DUCKDB_SQL, {"lo": lo, "hi": hi, "lo_ref": lo - timedelta(days=GROSS_DAYS)})
-            out.append(pl.from_arrow(res.to_arrow_table()))
-        return pl.concat(out).with_columns(pl.col("fixing_time").cast(pipeline.UTC_TIME))  # type: ignore[arg-type]
+            out.append(cast(pl.DataFrame, pl.from_arrow(res.to_arrow_table())))
+        return pl.concat(out).with_columns(pl.col("fixing_time").cast(pipeline.UTC_TIME))
     finally:
         con.close()
 
@@ -272,9 +272,9 @@ def ingest(rows: int, workdir: Path) -> dict[str, Any]:
         path.unlink(missing_ok=True)
         if mode == "no_pk":
             con = duckdb.connect(str(path))
-            arrow = frame.to_arrow()
+            con.register("_incoming", frame.to_arrow())
             t0 = time.perf_counter()
-            con.execute("CREATE TABLE gpu_quotes AS SELECT * FROM arrow")
+            con.execute("CREATE TABLE gpu_quotes AS SELECT * FROM _incoming")
             con.execute("CHECKPOINT")
             res[mode] = time.perf_counter() - t0
             con.close()
@@ -433,7 +433,8 @@ def compare(spot: pl.DataFrame, other: pl.DataFrame) -> dict[str, Any]:
                     suffix="_o")
     diff = (joined["value"] - joined["value_o"]).abs()
     missing = s.join(other, on=["index_id", "fixing_time"], how="anti").height
-    return {"compared": joined.height, "max_abs_diff": float(diff.max() or 0.0) if joined.height else None,
+    worst = cast(float | None, diff.max())
+    return {"compared": joined.height, "max_abs_diff": float(worst or 0.0) if joined.height else None,
             "over_tolerance": int((diff > TOLERANCE).sum()), "spot_only": missing}
 
 
@@ -580,7 +581,8 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
         f"{ing['bulk_again']:.1f} s (idempotent).",
         f"- Scrape: {r['scrape']['sources']} mock sources answering after {r['scrape']['delay_s'] * 1000:.0f} ms: "
         f"{r['scrape']['wall']:.2f} s total, {r['scrape']['ok']} ok, {r['scrape']['rows']} rows.",
-        f"- A realistic day ({r['day']['quotes']:,} quotes): compute (read, compute, write) {r['day']['compute']:.2f} s "
+        f"- A realistic day ({r['day']['quotes']:,} quotes): compute (read, compute, write) "
+        f"{r['day']['compute']:.2f} s "
         f"+ report {r['day']['publish']:.2f} s = {r['day']['wall']:.2f} s.",
         "",
         "Scaling (spotindex recompute, first N days of the same data):",

@@ -197,11 +197,11 @@ def benchmark_definitions(series: int = 10, hysteresis: bool = False) -> Definit
     """Series ``SIM.S<s>`` over the simulated market with the default v1 rules, except that list
     prices (the clouds' T3 rows) use the 2-hour window too and, unless ``hysteresis``, a venue
     is readmitted at the exclusion limit (readmit_k = venue_filter_k: no hysteresis band)."""
-    indices = [IndexDefinition(
-        id=f"SIM.S{s}", kind="gpu", unit="USD/GPU-hour", gpu_models=[f"SIM-GPU-{s}"], pricing_classes=["on_demand"],
-        venue_classes=["neocloud", "marketplace"], window_hours=2, list_price_window_hours=2,
-        estimator="median_of_venue_medians", readmit_k=1.5 if hysteresis else 3.0)
-        for s in range(series)]
+    fields: dict[str, Any] = {"kind": "gpu", "unit": "USD/GPU-hour", "pricing_classes": ["on_demand"],
+                              "venue_classes": ["neocloud", "marketplace"], "window_hours": 2,
+                              "list_price_window_hours": 2, "estimator": "median_of_venue_medians",
+                              "readmit_k": 1.5 if hysteresis else 3.0}
+    indices = [IndexDefinition(id=f"SIM.S{s}", gpu_models=[f"SIM-GPU-{s}"], **fields) for s in range(series)]
     return Definitions(version="sim", methodology="1.0.0", indices=indices)
 
 
