@@ -7,7 +7,7 @@ DB ?= data/spotindex.duckdb
 REPLAY ?= data/replay/2026-11-20
 KEY ?= keys/spotindex.key
 
-.PHONY: run test lint typecheck clean replay backfill-check
+.PHONY: run test lint typecheck clean replay backfill-check bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(STAMP)
 # the two-year token backfill (2024-09-01 .. 2026-07-01) and the Prime Intellect GPU month.
 backfill-check: $(STAMP)
 	SPOTINDEX_BACKFILL_CHECK=1 $(BIN)/python -m pytest -q tests/test_backfill_real.py
+
+# Benchmark (not part of test): simulates a year (about 50M quotes) into $(BENCH_DB) on first use, then
+# spotindex vs pandas vs DuckDB SQL, ingest, scrape; writes BENCHMARKS.md. Delete $(BENCH_DB) to regenerate.
+BENCH_DB ?= data/bench.duckdb
+bench: $(STAMP)
+	$(BIN)/python -m index.bench --db $(BENCH_DB) --out BENCHMARKS.md
 
 # Regenerate the bundled replay snapshot from scripts/replay_factory (deterministic).
 replay: $(STAMP)

@@ -234,7 +234,10 @@ def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
     window_end = pl.col("observed_at") + pl.duration(microseconds=(pl.col("window_hours") * 3.6e9).cast(pl.Int64))
     keys = ["index_id", "fixing_time", "source", "offer_id"]
     return (
-        obs.with_columns(
+        # only rows that can feed a fixing in [start, end): t <= h < end and h - window < t; the
+        # look-back rows (the gross reference's 7 days) are never exploded into hourly fixings
+        obs.filter((pl.col("observed_at") < end) & (window_end > start))
+        .with_columns(
             fixing_time=pl.datetime_ranges(first_fix, window_end, interval="1h", closed="left", time_zone="UTC")
         )
         .explode("fixing_time")

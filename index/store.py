@@ -184,6 +184,32 @@ class Store:
     # ---- writing -----------------------------------------------------------------------------
 
     @staticmethod
+    def bulk_insert_gpu_quotes(con: duckdb.DuckDBPyConnection, df: pl.DataFrame) -> int:
+        """Bulk path for many quotes (simulate, large imports): same result as ``insert_frame``.
+
+        Rows are deduplicated on the primary key in polars, rows whose key is already stored
+        in the frame's time range are removed by an anti-join, and the rest is appended
+        with a plain INSERT (no per-row conflict check). Idempotent: a second load adds nothing.
+        """
+        if df.height == 0:
+            return 0
+        key = ["source", "offer_id", "observed_at"]
+        fresh = df.unique(subset=key, keep="first", maintain_order=True)
+        lo, hi = fresh["observed_at"].min(), fresh["observed_at"].max()
+        con.register("_incoming", fresh.to_arrow())
+        try:
+            cols = ", ".join(f'"{c}"' for c in fresh.columns)
+            stored = int(scalar(con, "SELECT count(*) FROM gpu_quotes WHERE observed_at BETWEEN ? AND ?", [lo, hi]))
+            source = "_incoming" if stored == 0 else (
+                "(SELECT i.* FROM _incoming i ANTI JOIN (SELECT source, offer_id, observed_at FROM gpu_quotes "
+                "WHERE observed_at BETWEEN ? AND ?) s USING (source, offer_id, observed_at))")
+            before = int(scalar(con, "SELECT count(*) FROM gpu_quotes"))
+            ex(con, f"INSERT INTO gpu_quotes ({cols}) SELECT {cols} FROM {source}", [] if stored == 0 else [lo, hi])
+            return int(scalar(con, "SELECT count(*) FROM gpu_quotes")) - before
+        finally:
+            con.unregister("_incoming")
+
+    @staticmethod
     def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> int:
         """Insert a frame via Arrow, skipping rows whose key exists; returns rows added."""
         if df.height == 0:
