@@ -149,13 +149,19 @@ def test_long_context_tier_is_its_own_series() -> None:
 # ---- bad input -----------------------------------------------------------------------------------
 
 def test_no_provider_left_after_filters_gives_no_value_never_a_guess() -> None:
-    # every endpoint is low-bit or a router: the full-precision series has nothing
+    # every endpoint is low-bit or a router: the full-precision series has nothing.
+    # Three low-bit providers: a cross-provider median needs >= 3 venues for a valid value under
+    # methodology v1 (METHODOLOGY.md §14 T4 and the status rules), so the low-bit series is priced.
     rows = [{"provider": "novita", "inp": 0.1, "out": 0.1, "quantization": "fp8"},
+            {"provider": "deepinfra", "inp": 0.2, "out": 0.2, "quantization": "fp8"},
+            {"provider": "parasail", "inp": 0.3, "out": 0.3, "quantization": "fp4"},
             {"provider": "openrouter", "inp": 0.2, "out": 0.2}]
     values = run(rows, tdef("B"), tdef("B.LOW", segment="low_bit"))
     b = values.filter(pl.col("index_id") == "B")
     assert b.filter(pl.col("value").is_not_null() & pl.col("status").is_in(["NORMAL", "LOW_CONFIDENCE"])).height == 0
-    assert value(values, "B.LOW") == pytest.approx(0.1)
+    assert b["value"].to_list() in ([], [None])  # no value made up, interpolated or filled with zero
+    assert value(values, "B.LOW") == pytest.approx(0.2)
+    assert status(values, "B.LOW") == "LOW_CONFIDENCE"
     c = cands(rows, tdef("B"))
     assert c["reason"].to_list() == [c["reason"][0]] and c["reason"][0].startswith("router:")
 
@@ -167,17 +173,21 @@ def test_free_and_variable_prices_are_refused_with_a_reason_never_counted_as_zer
     from sources.openrouter import SOURCE as OPENROUTER
     from tests.conftest import raw as recorded
 
+    # three priced providers (methodology v1: a cross-provider median needs >= 3 venues for a value,
+    # METHODOLOGY.md §14 T4); a free or variable price counted as 0 would make it 4 venues, median 0.75
     body = ('{"data": {"id": "meta-llama/llama-3.3-70b-instruct", "endpoints": ['
-            '{"provider_name": "Together", "pricing": {"prompt": "0.0000009", "completion": "0.0000009"}},'
+            '{"provider_name": "Together", "pricing": {"prompt": "0.0000006", "completion": "0.0000006"}},'
+            '{"provider_name": "Fireworks", "pricing": {"prompt": "0.0000009", "completion": "0.0000009"}},'
+            '{"provider_name": "DeepInfra", "pricing": {"prompt": "0.0000012", "completion": "0.0000012"}},'
             f'{{"provider_name": "Chutes", "pricing": {{"prompt": "{raw}", "completion": "{raw}"}}}}]}}}}')
     resp = recorded("openrouter", body, url="https://openrouter.ai/api/v1/models/x/endpoints",
                     meta={"kind": "endpoints", "model": LLAMA})
     good, quarantine = validate.split(OPENROUTER.parse([resp], datetime(2026, 11, 19, 23, 30, tzinfo=UTC)), "token")
-    assert good["provider"].to_list() == ["together"]
+    assert sorted(good["provider"].to_list()) == ["deepinfra", "fireworks", "together"]
     assert quarantine.height == 1 and reason in quarantine["reason"][0]
     _, _, values = tokens.compute_day(NO_GPU, good.lazy(), defs(tdef("B")), DAY)
     assert value(values, "B") == pytest.approx(0.9)  # the free/variable provider is not a price of 0
-    assert values.filter(pl.col("index_id") == "B")["n_venues"][0] == 1
+    assert values.filter(pl.col("index_id") == "B")["n_venues"][0] == 3
 
 
 def test_a_zero_that_reached_the_frame_is_still_no_price() -> None:
