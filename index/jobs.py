@@ -155,8 +155,9 @@ def run_one(store: Store, defs: definitions_mod.Definitions, day: date, detail: 
     start, end = pipeline.day_bounds(day)
     first = start - pipeline.lookback(defs)
     prior = ledger.load_prior(store, defs, day)
-    return pipeline.run_day(store.gpu_quotes(first, end), store.token_prices(first, end), defs, day, prior,
-                            detail=detail)
+    # tokens.run_day = pipeline.run_day with the token series' selection rules applied (as compute_days)
+    return tokens.run_day(store.gpu_quotes(first, end), store.token_prices(first, end), defs, day, prior,
+                          detail=detail)
 
 
 def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
@@ -236,6 +237,8 @@ def recompute_report(store: Store, report: dict[str, Any]) -> pl.DataFrame:
     defs = all_defs.select([i for i in ids if i in known])
     if defs.indices:
         values = compute_one(store, defs, day)[2]
+        if defs.baskets():  # chain-linked from the members' stored daily values, as compute_days does
+            values = pl.concat([values, token_jobs.basket_values(store, defs, day)], how="diagonal_relaxed")
         fresh = {e["id"]: e for e in publish.report_entries(values.with_columns(revision=pl.lit(None)))}
         for e in report["indices"]:
             mine = fresh.get(e["id"])

@@ -51,6 +51,17 @@ def compute_baskets(store: Store, days: Sequence[date], defs: Definitions, run_i
     return {"basket_values_new": out["values_new"]}
 
 
+def basket_values(store: Store, defs: Definitions, day: date) -> pl.DataFrame:
+    """The basket series' values of ``day`` recomputed from the members' stored daily values
+    (what ``compute_baskets`` writes; ``spotindex verify --db`` compares them with a report)."""
+    basket_defs = defs.baskets()
+    if not basket_defs:
+        return pl.DataFrame()
+    members = baskets.members_table(basket_defs)
+    values = member_values(store, members["series"].unique().sort().to_list(), day)
+    return baskets.levels(members, values, day, defs.methodology).filter(pl.col("date") == day)
+
+
 def history(store: Store, index_id: str, last: date | None = None) -> pl.DataFrame:
     """One series' published history (latest revision per day)."""
     sql = "SELECT date, value, status FROM latest_index_values WHERE index_id = ?"

@@ -256,13 +256,9 @@ def first_party_status(fx: pl.DataFrame, values: pl.DataFrame, first_party: list
     return fx, values
 
 
-def compute_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, day: date,
-                *args: Any, **kwargs: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """``pipeline.compute_day`` with the token selection rules applied: same arguments, same result.
-
-    Extra arguments (the prior state of a later pipeline) pass through unchanged. Basket series
-    are not computed here (they are chain-linked from stored daily values: ``index.token_jobs``).
-    """
+def _prepare(token_prices: pl.LazyFrame, defs: Definitions, day: date
+             ) -> tuple[pl.LazyFrame, Definitions, list[str]]:
+    """The rows and definitions the pipeline runs on for ``day``, and the first-party series."""
     start, _ = pipeline.day_bounds(day)
     token_defs = defs.token()
     first_party: list[str] = []
@@ -271,8 +267,29 @@ def compute_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Defi
         cands = candidates(token_prices, token_defs, defs.tokens, start).cache()
         first_party = first_party_series(cands, token_defs, defs.tokens)
         rows = series_rows(cands)
-    run = run_definitions(defs, first_party)
+    return rows, run_definitions(defs, first_party), first_party
+
+
+def compute_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, day: date,
+                *args: Any, **kwargs: Any) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``pipeline.compute_day`` with the token selection rules applied: same arguments, same result.
+
+    Extra arguments (the prior state of a later pipeline) pass through unchanged. Basket series
+    are not computed here (they are chain-linked from stored daily values: ``index.token_jobs``).
+    """
+    rows, run, first_party = _prepare(token_prices, defs, day)
     fx, venues, values = pipeline.compute_day(gpu_quotes, rows, run, day, *args, **kwargs)
     if not _supports_venue_params():
         fx, values = first_party_status(fx, values, first_party)
     return fx, venues, values
+
+
+def run_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, day: date,
+            prior: pipeline.Prior | None = None, detail: bool = False) -> pipeline.DayResult:
+    """``pipeline.run_day`` with the token selection rules applied (what ``compute_day`` computes,
+    with every candidate quote when ``detail``): the recomputation behind verify and audit."""
+    rows, run, first_party = _prepare(token_prices, defs, day)
+    r = pipeline.run_day(gpu_quotes, rows, run, day, prior, detail=detail)
+    if not _supports_venue_params():
+        r.fixings, r.values = first_party_status(r.fixings, r.values, first_party)
+    return r
