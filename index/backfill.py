@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from index import definitions as definitions_mod
-from index import ledger, pipeline, store_history
+from index import ledger, pipeline, store_history, tokens
 from index.errors import SpotindexError
 from index.paths import data_dir
 from index.scrape import new_run_id
@@ -127,7 +127,7 @@ def run_backfill(store: Store, start: date, end: date, series: Sequence[str] | N
         prior = ledger.load_prior(store, defs, chunk[0])
         for day in chunk:
             lo, hi = pipeline.day_bounds(day)
-            fx, venues, values = pipeline.compute_day(
+            fx, venues, values = tokens.compute_day(
                 gq.lazy().filter((pl.col("observed_at") >= lo - lookback) & (pl.col("observed_at") < hi)),
                 tp.lazy().filter((pl.col("observed_at") >= lo - lookback) & (pl.col("observed_at") < hi)),
                 defs, day, prior)

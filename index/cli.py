@@ -221,4 +221,4 @@ def main() -> None:
         sys.exit(1)
 
 
-from index import cli_hedge, cli_history, cli_oracle, cli_perf, cli_service  # noqa: E402,F401,I001  registers commands
+from index import cli_hedge, cli_history, cli_oracle, cli_perf, cli_service, cli_tokens  # noqa: E402,F401,I001  registers commands

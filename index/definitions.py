@@ -20,11 +20,24 @@ from index.errors import ConfigError
 from index.paths import data_dir
 
 TokenPriceSide = Literal["input", "output", "cached_input", "blended"]
+# Quantizations of the low-bit segment (METHODOLOGY.md, "Token indices"): never mixed with full precision.
+LOW_BIT_DEFAULT = ["fp8", "int8", "fp6", "fp4", "nvfp4", "mxfp4", "int4", "awq", "gptq"]
+
+
+class TokenRules(BaseModel):
+    """Rules shared by every token series (``[tokens]`` in indices.toml; METHODOLOGY.md, "Token indices")."""
+
+    baskets: str | None = None  # basket file, relative to indices.toml: its members get generated series
+    sides: list[TokenPriceSide] = ["input", "output", "cached_input", "blended"]  # generated per member model
+    low_bit: list[str] = LOW_BIT_DEFAULT
+    routers: list[str] = []  # venues that resell other providers' endpoints: never a constituent
+    unit_error_ratio: float = Field(default=30.0, gt=1)  # price this many times off the other providers: a unit error
+    maker_venues: dict[str, str] = {}  # maker (models.toml) -> its venue id, where the names differ
 
 
 class IndexDefinition(BaseModel):
     id: str
-    kind: Literal["gpu", "token"]
+    kind: Literal["gpu", "token", "basket"]
     unit: str
     gpu_models: list[str] = []
     pricing_classes: list[str] = []
@@ -56,6 +69,16 @@ class IndexDefinition(BaseModel):
     min_fixings_low: int = Field(12, ge=0, le=24)
     carry_days: int = Field(3, ge=0)
     carry_fixing_hours: int = Field(72, ge=0)
+    # token series (METHODOLOGY.md, "Token indices"): precision segment, context tier, first-party rule
+    segment: Literal["full", "low_bit"] = "full"
+    context_tier: int = Field(0, ge=0)  # prompt size in tokens above which the price applies; 0 = headline
+    first_party: Literal["auto", "never"] = "auto"  # auto: the maker's own list price when it sells the model
+    # basket series (data/baskets.toml): chain-linked level of the members' series of the same side
+    basket: str | None = None
+    weighting: Literal["equal", "usage"] = "equal"
+    members: list[dict[str, Any]] = []  # {series, model, weight, start, end}, generated from the basket file
+    basket_version: str | None = None
+    min_providers: int | None = None  # composition rule of the basket: members served by this many providers
 
     @model_validator(mode="after")
     def _check_kind(self) -> IndexDefinition:
@@ -68,6 +91,8 @@ class IndexDefinition(BaseModel):
         if self.min_venues_low > self.min_venues_normal or self.min_fixings_low > self.min_fixings_normal:
             raise ValueError("the LOW_CONFIDENCE minimum must not exceed the NORMAL minimum")
         self.params = estimators.resolve(self.estimator, self.params)
+        if self.kind == "basket" and not (self.basket and self.price):
+            raise ValueError("a basket index needs basket and price (input/output/cached_input/blended)")
         return self
 
     def estimator_key(self) -> str:
@@ -79,6 +104,7 @@ class Definitions(BaseModel):
     version: str
     methodology: str
     indices: list[IndexDefinition]
+    tokens: TokenRules = TokenRules()
 
     def by_id(self) -> dict[str, IndexDefinition]:
         return {d.id: d for d in self.indices}
@@ -90,7 +116,7 @@ class Definitions(BaseModel):
         unknown = [i for i in ids if i not in known]
         if unknown:
             raise ConfigError(f"unknown series {', '.join(unknown)}; known: {', '.join(known)}")
-        return Definitions(version=self.version, methodology=self.methodology, indices=[known[i] for i in ids])
+        return self.model_copy(update={"indices": [known[i] for i in ids]})
 
     def gpu(self) -> list[IndexDefinition]:
         return [d for d in self.indices if d.kind == "gpu"]
@@ -103,6 +129,8 @@ class Definitions(BaseModel):
 
     def pooled(self) -> list[IndexDefinition]:
         return [d for d in self.indices if d.window == "pooled"]
+    def baskets(self) -> list[IndexDefinition]:
+        return [d for d in self.indices if d.kind == "basket"]
 
 
 def load(path: Path | None = None) -> Definitions:
@@ -115,9 +143,19 @@ def load(path: Path | None = None) -> Definitions:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     defaults = raw.get("defaults", {})
+    try:
+        rules = TokenRules(**raw.get("tokens", {}))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{path}: [tokens] {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    entries = list(raw.get("index", []))
+    if rules.baskets:  # per-model token series and basket series generated from the basket file
+        from index import baskets as baskets_mod
+
+        entries += baskets_mod.generated_entries(baskets_mod.load(path.parent / rules.baskets), entries, rules)
     out = []
     seen: set[str] = set()
-    for i, entry in enumerate(raw.get("index", [])):
+    for i, entry in enumerate(entries):
         merged = {**defaults, **entry}
         try:
             d = IndexDefinition(**merged)
@@ -130,7 +168,7 @@ def load(path: Path | None = None) -> Definitions:
         seen.add(d.id)
         out.append(d)
     return Definitions(version=str(raw.get("version", "0")), methodology=str(raw.get("methodology", "0")),
-                       indices=out)
+                       indices=out, tokens=rules)
 
 
 def gpu_join_table(defs: list[IndexDefinition]) -> pl.DataFrame:

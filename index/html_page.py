@@ -123,7 +123,8 @@ def _values_table(entries: list[dict[str, Any]]) -> str:
             f"<td>{_badge(e.get('status'))}</td>"
             f'<td class="n">{_num(e.get("p25"))} – {_num(e.get("p75"))}</td>'
             f'<td class="n">{_num(e.get("conf"))}</td>'
-            f'<td class="n">{_e(e.get("n_fixings"))}</td><td class="n">{_e(e.get("n_venues"))}</td>'
+            f'<td class="n">{_e(e["n_fixings"]) if e.get("n_fixings") is not None else "–"}</td>'  # basket: none
+            f'<td class="n">{_e(e.get("n_venues"))}</td>'
             f'<td class="n">{_e(e.get("n_quotes"))}</td><td class="n">{_e(e.get("revision"))}</td>'
             f'<td><code title="{_e(e.get("inputs_hash"))}">{_e((e.get("inputs_hash") or "")[:12])}</code></td>'
             "</tr>")

@@ -18,7 +18,20 @@ import httpx
 import polars as pl
 
 import sources as source_registry
-from index import analyst, artefacts, ledger, oracle, pipeline, publish, replay, revisions, scrape, settlement
+from index import (
+    analyst,
+    artefacts,
+    ledger,
+    oracle,
+    pipeline,
+    publish,
+    replay,
+    revisions,
+    scrape,
+    settlement,
+    token_jobs,
+    tokens,
+)
 from index import definitions as definitions_mod
 from index.errors import SpotindexError
 from index.store import Store
@@ -112,7 +125,8 @@ def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | Non
             g = gpu.lazy().filter(window) if gpu is not None else store.gpu_quotes(start - back, stop)
             t = tok.lazy().filter(window) if tok is not None else store.token_prices(start - back, stop)
             state = ledger.day_state(store, defs, day)
-            fx, venues, values = pipeline.compute_day(g, t, defs, day, state.prior)
+            # tokens.compute_day = pipeline.compute_day with the token series' selection rules applied
+            fx, venues, values = tokens.compute_day(g, t, defs, day, state.prior)
             decision = revisions.decide(values, state.stored, state.published, now)
             fx_w, venues_w, values_w, errors = revisions.apply(decision, fx, venues, values)
             if until is not None:  # the hourly job: the hours that have passed, no daily value yet
@@ -125,6 +139,8 @@ def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | Non
             totals["errors_new"] += out["errors_new"]
             totals["revised"] += decision.filter(pl.col("reason").str.starts_with("revision")).height
             totals["kept"] += decision.filter(pl.col("action") == "keep").height
+    if until is None:  # token baskets: chain-linked from the members' daily values just written
+        totals["values_new"] += token_jobs.compute_baskets(store, ordered, defs, run_id)["basket_values_new"]
     return totals
 
 
@@ -139,8 +155,9 @@ def run_one(store: Store, defs: definitions_mod.Definitions, day: date, detail: 
     start, end = pipeline.day_bounds(day)
     first = start - pipeline.lookback(defs)
     prior = ledger.load_prior(store, defs, day)
-    return pipeline.run_day(store.gpu_quotes(first, end), store.token_prices(first, end), defs, day, prior,
-                            detail=detail)
+    # tokens.run_day = pipeline.run_day with the token series' selection rules applied (as compute_days)
+    return tokens.run_day(store.gpu_quotes(first, end), store.token_prices(first, end), defs, day, prior,
+                          detail=detail)
 
 
 def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
@@ -152,7 +169,8 @@ def latest_values(store: Store, day: date | None = None) -> pl.DataFrame:
 
 
 def publish_day(store: Store, day: date, out_dir: Path, key_path: Path | None = None,
-                now: datetime | None = None, refresh_analyst: bool = True) -> tuple[Path, dict[str, Any]]:
+                now: datetime | None = None, refresh_analyst: bool = True,
+                defs: definitions_mod.Definitions | None = None) -> tuple[Path, dict[str, Any]]:
     """Write the day's oracle report (signed when a key is given) with its CSV, Parquet and HTML
     page, record the publication, then switch ``latest/`` and refresh the analyst snapshot.
 
@@ -160,7 +178,7 @@ def publish_day(store: Store, day: date, out_dir: Path, key_path: Path | None = 
     the previous round's publish time. Series with ``publish = false`` stay out of the report.
     """
     private = oracle.load_private_key(key_path) if key_path is not None else None  # a bad key fails first
-    defs = definitions_mod.load()
+    defs = defs or definitions_mod.load()
     publishable = [d.id for d in defs.indices if d.publish]
     values = latest_values(store, day).filter(pl.col("index_id").is_in(publishable))
     if values.height == 0:
@@ -219,6 +237,8 @@ def recompute_report(store: Store, report: dict[str, Any]) -> pl.DataFrame:
     defs = all_defs.select([i for i in ids if i in known])
     if defs.indices:
         values = compute_one(store, defs, day)[2]
+        if defs.baskets():  # chain-linked from the members' stored daily values, as compute_days does
+            values = pl.concat([values, token_jobs.basket_values(store, defs, day)], how="diagonal_relaxed")
         fresh = {e["id"]: e for e in publish.report_entries(values.with_columns(revision=pl.lit(None)))}
         for e in report["indices"]:
             mine = fresh.get(e["id"])

@@ -322,6 +322,9 @@ CREATE VIEW job_status AS
            count(*) AS runs
     FROM job_runs GROUP BY job;
 """),
+    (5, "token_prices.context_tier: the prompt size above which a long-context price applies", """
+ALTER TABLE token_prices ADD COLUMN context_tier BIGINT;
+"""),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

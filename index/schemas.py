@@ -53,6 +53,9 @@ TOKEN_PRICE_SCHEMA: dict[str, pl.DataType] = {
     "usd_per_mtok_output": pl.Float64(),
     "usd_per_mtok_cached_input": pl.Float64(),
     "context_window": pl.Int64(),
+    # prompt size in tokens above which this price applies (long-context tier); null or 0 = the
+    # base tier, which is every price unless the source says otherwise
+    "context_tier": pl.Int64(),
     "quantization": pl.String(),
     "currency": pl.String(),
     "dataset": pl.String(),
@@ -128,6 +131,7 @@ class TokenPrice(BaseModel):
     usd_per_mtok_output: float | None = Field(default=None, gt=0)
     usd_per_mtok_cached_input: float | None = Field(default=None, ge=0)
     context_window: int | None = None
+    context_tier: int | None = Field(default=None, ge=0)
     quantization: str | None = None
     currency: str = "USD"
 

@@ -28,7 +28,7 @@ def price(raw: Any, field: str, factor: float) -> tuple[float | None, str | None
 def token_row(*, source: str, provider: str, model_key: str, source_model_id: str, observed_at: datetime,
               resp: RawResponse, inp: float | None = None, out: float | None = None, cached: float | None = None,
               context: Any = None, quantization: str | None = None, currency: str = "USD",
-              reasons: list[str | None] | None = None) -> dict[str, Any]:
+              reasons: list[str | None] | None = None, context_tier: int | None = None) -> dict[str, Any]:
     """A TOKEN_PRICE_SCHEMA row; ``model_key`` goes through canonical.token_model."""
     model = canonical.token_model(model_key)
     ctx = as_float(context)
@@ -46,6 +46,7 @@ def token_row(*, source: str, provider: str, model_key: str, source_model_id: st
         "usd_per_mtok_output": out,
         "usd_per_mtok_cached_input": cached,
         "context_window": int(ctx) if ctx and ctx > 0 else None,
+        "context_tier": context_tier,
         "quantization": quantization.lower() if quantization else None,
         "currency": currency,
         "raw_sha256": resp.sha256,

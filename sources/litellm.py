@@ -12,11 +12,16 @@ Scope: ``mode`` chat or completion only (embeddings, images, audio, rerank are o
 ``sample_spec`` is documentation; ``ft:`` keys are fine-tuned-model rates, not a model's price.
 Within scope nothing is dropped: a price of 0 (free tier, local runtime) or a missing per-token
 price (priced per request, character or second) is a quarantined row with its reason.
-Batch, priority and above-200k-token tiers are other products and are not read.
+Batch and priority tiers are other products and are not read. A long-context price
+(``input_cost_per_token_above_200k_tokens`` and its output and cache-read companions) is its
+own row: ``context_tier`` = the prompt size above which it applies (200000), the id suffixed
+`` [prompt>200k]``; a side the tier does not list keeps the base price (LiteLLM lists only what
+changes), except the cached-input price, which is left out.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -33,6 +38,7 @@ from sources.base import RawResponse, Source, as_float, request, require_field_s
 URL = "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json"
 PER_MILLION = 1_000_000
 MODES = frozenset({"chat", "completion"})
+TIER_FIELD = re.compile(r"^(input|output)_cost_per_token_above_(\d+)k_tokens$")
 
 # litellm_provider -> venue id, where canonical.venue_id(provider) would not find it.
 VENUES: dict[str, str] = {
@@ -136,6 +142,24 @@ class LiteLLM(Source):
                 rows.append(self._bad(key, "unknown", "litellm_provider missing", resp, observed_at))
                 continue
             rows.append(self._row(key, provider, spec, resp, observed_at))
+            rows.extend(self._tier_rows(key, provider, spec, resp, observed_at))
+        return rows
+
+    def _tier_rows(self, key: str, provider: str, spec: dict[str, Any], resp: RawResponse,
+                   observed_at: datetime) -> list[dict[str, Any]]:
+        """One row per long-context tier the entry lists (see the module docstring)."""
+        tiers = sorted({int(m.group(2)) for f in spec if (m := TIER_FIELD.match(f))})
+        rows = []
+        for k in tiers:
+            tier = dict(spec)
+            for side in ("input", "output"):
+                if f"{side}_cost_per_token_above_{k}k_tokens" in spec:
+                    tier[f"{side}_cost_per_token"] = spec[f"{side}_cost_per_token_above_{k}k_tokens"]
+            tier["cache_read_input_token_cost"] = spec.get(f"cache_read_input_token_cost_above_{k}k_tokens")
+            row = self._row(key, provider, tier, resp, observed_at)
+            row["source_model_id"] = f"{key} [prompt>{k}k]"
+            row["context_tier"] = k * 1000
+            rows.append(row)
         return rows
 
     def _row(self, key: str, provider: str, spec: dict[str, Any], resp: RawResponse,

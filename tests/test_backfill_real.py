@@ -2,7 +2,8 @@
 
 Token side: the OpenRouter and LiteLLM ledgers, three known list-price cuts, each checked
 against the ledger rows that record it, then found on the right dates in the per-model
-series (every venue's own median and the headline). ``make test`` backfills a week around
+series (each constituent venue's own median and the headline; the router and the resellers
+are left out by the token rules, METHODOLOGY.md §14). ``make test`` backfills a week around
 each cut; ``make backfill-check`` (SPOTINDEX_BACKFILL_CHECK=1) backfills every token series
 from 2024-09-01 to 2026-07-01 first.
 
@@ -35,43 +36,50 @@ class VenueCut:
     when: datetime  # when the ledger records the new price
     old: float
     new: float
+    after: float | None = None  # the venue's price the day after, when it is not ``new`` (several ids listed)
 
 
 @dataclass(frozen=True)
 class Cut:
     series: str
-    venues: tuple[VenueCut, ...]
+    venues: tuple[VenueCut, ...]  # the constituents: their venue medians must show the cut
+    left_out: tuple[VenueCut, ...]  # cuts in the ledgers of venues that are not constituents
     headline_day: date  # the first day whose value is below the old level
     old: float  # headline before
     new: float  # headline from the day after headline_day
 
 
+# METHODOLOGY.md §14 "Token indices", T3: a router (the OpenRouter ledger: venue openrouter) is never a
+# constituent, and where the maker sells the model its own list price is the model price (first-party
+# rule): the resellers (azure, aws) are left out. Each series below is its maker's own LiteLLM listing.
 CUTS = [
-    # OpenAI's o3 cut (10/40 -> 2/8): OpenRouter shows it on 2025-06-11, LiteLLM's mirror at 00:35 that day;
-    # Azure follows on 06-21. Two of three venues have cut from the 01:00 fixing: the day's mean is 2.33.
-    Cut("TOK.O3.IN", (VenueCut("openrouter", datetime(2025, 6, 11, tzinfo=UTC), 10.0, 2.0),
-                      VenueCut("openai", datetime(2025, 6, 11, 0, 35, 23, tzinfo=UTC), 10.0, 2.0),
-                      VenueCut("azure", datetime(2025, 6, 21, 7, 7, 34, tzinfo=UTC), 10.0, 2.0)),
+    # OpenAI's o3 cut (10/40 -> 2/8): LiteLLM's openai entry at 00:35 on 2025-06-11 (OpenRouter shows it that
+    # day, Azure follows on 06-21): from the 01:00 fixing the price is 2.0, the day's mean (10 + 23·2)/24.
+    Cut("TOK.O3.IN", (VenueCut("openai", datetime(2025, 6, 11, 0, 35, 23, tzinfo=UTC), 10.0, 2.0),),
+        (VenueCut("openrouter", datetime(2025, 6, 11, tzinfo=UTC), 10.0, 2.0),
+         VenueCut("azure", datetime(2025, 6, 21, 7, 7, 34, tzinfo=UTC), 10.0, 2.0)),
         date(2025, 6, 11), 10.0, 2.0),
-    # o1-mini (3/12 -> 1.1/4.4): OpenRouter on 2025-02-01, LiteLLM (openai) on 02-06 02:56, Azure (1.21) on 03-07.
-    # The median of three moves when the second venue cuts: 2025-02-06.
-    Cut("TOK.O1-MINI.IN", (VenueCut("openrouter", datetime(2025, 2, 1, tzinfo=UTC), 3.0, 1.1),
-                           VenueCut("openai", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC), 3.0, 1.1),
-                           VenueCut("azure", datetime(2025, 3, 7, 7, 7, 18, tzinfo=UTC), 3.0, 1.21)),
+    # o1-mini (3/12 -> 1.1/4.4): LiteLLM (openai) on 02-06 02:56 (OpenRouter on 02-01, Azure (1.21) on 03-07).
+    Cut("TOK.O1-MINI.IN", (VenueCut("openai", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC), 3.0, 1.1),),
+        (VenueCut("openrouter", datetime(2025, 2, 1, tzinfo=UTC), 3.0, 1.1),
+         VenueCut("azure", datetime(2025, 3, 7, 7, 7, 18, tzinfo=UTC), 3.0, 1.21)),
         date(2025, 2, 6), 3.0, 1.1),
-    # Claude 3.5 Haiku (1/5 -> 0.8/4): OpenRouter on 2024-12-03, LiteLLM's Bedrock entry (venue aws, the id is a
-    # models.toml alias) on 2025-02-06 02:56. With three venues the median moves when the second cuts: 02-06.
-    # (LiteLLM's anthropic venue is left out here: it keeps the alias claude-3-5-haiku-latest at the old 1.0
-    # after the dated id was cut on 02-28, so that venue's median is 0.9 — a stale entry in the source.)
-    Cut("TOK.CLAUDE-3.5-HAIKU.IN", (VenueCut("openrouter", datetime(2024, 12, 3, tzinfo=UTC), 1.0, 0.8),
-                                    VenueCut("aws", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC), 1.0, 0.8)),
-        date(2025, 2, 6), 1.0, 0.8),
+    # Claude 3.5 Haiku (1/5 -> 0.8/4): LiteLLM's anthropic entry for the dated id on 2025-02-28 05:07 (OpenRouter
+    # on 2024-12-03, the Bedrock entry, venue aws, on 2025-02-06). From the next day LiteLLM lists the alias
+    # claude-3-5-haiku-latest again, still at the old 1.0 (a stale entry in the source): one provider's ids
+    # count as one price, their median (T3.7), so the anthropic venue and the headline settle at 0.9.
+    Cut("TOK.CLAUDE-3.5-HAIKU.IN",
+        (VenueCut("anthropic", datetime(2025, 2, 28, 5, 7, 43, tzinfo=UTC), 1.0, 0.8, after=0.9),),
+        (VenueCut("openrouter", datetime(2024, 12, 3, tzinfo=UTC), 1.0, 0.8),
+         VenueCut("aws", datetime(2025, 2, 6, 2, 56, 3, tzinfo=UTC), 1.0, 0.8)),
+        date(2025, 2, 28), 1.0, 0.9),
 ]
 LEDGER_IDS = {"openrouter": {"TOK.O3.IN": "openai/o3", "TOK.O1-MINI.IN": "openai/o1-mini",
                              "TOK.CLAUDE-3.5-HAIKU.IN": "anthropic/claude-3.5-haiku"},
               "litellm": {("TOK.O3.IN", "openai"): "o3", ("TOK.O3.IN", "azure"): "azure/o3",
                           ("TOK.O1-MINI.IN", "openai"): "o1-mini", ("TOK.O1-MINI.IN", "azure"): "azure/o1-mini",
-                          ("TOK.CLAUDE-3.5-HAIKU.IN", "aws"): "anthropic.claude-3-5-haiku-20241022-v1:0"}}
+                          ("TOK.CLAUDE-3.5-HAIKU.IN", "aws"): "anthropic.claude-3-5-haiku-20241022-v1:0",
+                          ("TOK.CLAUDE-3.5-HAIKU.IN", "anthropic"): "claude-3-5-haiku-20241022"}}
 GPU_SERIES = {"GPU.H100-SXM.OD.NEO": ("H100_80GB", "SXM5"), "GPU.H100-PCIE.OD.NEO": ("H100_80GB", "PCIe"),
               "GPU.H200.OD.NEO": ("H200_141GB", None), "GPU.A100-80GB.OD.NEO": ("A100_80GB", "SXM4")}
 
@@ -95,7 +103,7 @@ def token_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
         assert r.days_total == 668 and r.values_new > 0
     else:
         for cut in CUTS:
-            days = {v.when.date() for v in cut.venues} | {cut.headline_day}
+            days = {v.when.date() for v in (*cut.venues, *cut.left_out)} | {cut.headline_day}
             for d in sorted(days):
                 backfill.run_backfill(store, d - timedelta(days=2), d + timedelta(days=3), series)
     return store
@@ -112,7 +120,7 @@ def test_the_cuts_are_in_the_ledgers() -> None:
     orl = pl.read_csv(openrouter, try_parse_dates=True)
     ll = pl.read_csv(litellm, try_parse_dates=True)
     for cut in CUTS:
-        for v in cut.venues:
+        for v in (*cut.venues, *cut.left_out):
             if v.venue == "openrouter":
                 rows = orl.filter(pl.col("model_id") == LEDGER_IDS["openrouter"][cut.series])
                 start = pl.col("valid_from") == v.when.date()
@@ -134,12 +142,28 @@ def test_each_venue_shows_its_cut_on_its_ledger_date(token_store: Store, cut: Cu
         by_day = {r["day"]: (r["lo"], r["hi"]) for r in med.iter_rows(named=True)}
         before, after = v.when.date() - timedelta(days=1), v.when.date() + timedelta(days=1)
         assert by_day[before] == pytest.approx((v.old, v.old)), (v.venue, by_day)
-        assert by_day[after] == pytest.approx((v.new, v.new)), (v.venue, by_day)
+        settled = v.new if v.after is None else v.after
+        assert by_day[after] == pytest.approx((settled, settled)), (v.venue, by_day)
         first_new = token_store.frame(
             "SELECT min(fixing_time) AS t FROM venue_medians WHERE index_id = ? AND venue = ? AND fixing_time >= ? "
             "AND abs(venue_median - ?) < 1e-9", [cut.series, v.venue, v.when - timedelta(days=2), v.new])["t"][0]
         # the first fixing at the new price is the first one at or after the ledger's change time
         assert first_new == _ceil_hour(v.when), (v.venue, first_new)
+
+
+@pytest.mark.parametrize("cut", CUTS, ids=[c.series for c in CUTS])
+def test_routers_and_resellers_are_not_constituents(token_store: Store, cut: Cut) -> None:
+    """METHODOLOGY.md §14 T3: the OpenRouter ledger is a router's listing, and the maker sells each of these
+    models; those venues have prices in the store around their own cut but never a venue median."""
+    for v in cut.left_out:
+        rows = token_store.frame(
+            "SELECT count(*) AS n FROM venue_medians WHERE index_id = ? AND venue = ? AND fixing_time BETWEEN ? AND ?",
+            [cut.series, v.venue, v.when - timedelta(days=2), v.when + timedelta(days=2)])
+        assert rows["n"][0] == 0, v.venue
+        quoted = token_store.frame(
+            "SELECT count(*) AS n FROM token_prices WHERE provider = ? AND observed_at BETWEEN ? AND ?",
+            [v.venue, v.when - timedelta(days=2), v.when + timedelta(days=2)])
+        assert quoted["n"][0] > 0, v.venue  # the venue is in the data: left out by the rules, not missing
 
 
 @pytest.mark.parametrize("cut", CUTS, ids=[c.series for c in CUTS])
@@ -149,7 +173,8 @@ def test_headline_moves_on_the_right_day(token_store: Store, cut: Cut) -> None:
                              "ORDER BY date", [cut.series, d - timedelta(days=1), d + timedelta(days=1)])
     by_day = dict(zip(vals["date"], vals["value"], strict=True))
     assert by_day[d - timedelta(days=1)] == pytest.approx(cut.old)
-    assert cut.new - 1e-9 <= by_day[d] < cut.old - 1e-9
+    lowest = min(cut.new, *(v.new for v in cut.venues))  # the lowest price a constituent quoted that day
+    assert lowest - 1e-9 <= by_day[d] < cut.old - 1e-9
     assert by_day[d + timedelta(days=1)] == pytest.approx(cut.new)
 
 

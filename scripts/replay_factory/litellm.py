@@ -48,6 +48,16 @@ EXTRAS: dict[str, dict[str, Any]] = {
 }
 
 
+# Long-context tiers (USD per million tokens above the prompt size), as the real file lists them
+# (litellm 1.109.1): input, output and cache-read prices above 200k / 272k prompt tokens.
+LONG_CONTEXT: dict[str, tuple[int, float, float, float]] = {
+    "gemini/gemini-2.5-pro": (200, 2.5, 15.0, 0.25),
+    "gemini-2.5-pro": (200, 2.5, 15.0, 0.25),
+    "gpt-5.4": (272, 5.0, 22.5, 0.5),
+    "anthropic.claude-sonnet-4-5-20250929-v1:0": (200, 6.0, 22.5, 0.6),
+}
+
+
 def _per_token(usd_per_m: float | None) -> float | None:
     return None if usd_per_m is None else float(f"{usd_per_m / 1e6:.6g}")
 
@@ -59,6 +69,11 @@ def _entry(o: Offer, ctx: int | None) -> dict[str, Any]:
         e["cache_read_input_token_cost"] = _per_token(o.cached)
     if ctx:
         e["max_input_tokens"] = ctx
+    if o.key in LONG_CONTEXT:
+        k, inp, out, cached = LONG_CONTEXT[o.key]
+        e[f"input_cost_per_token_above_{k}k_tokens"] = _per_token(inp)
+        e[f"output_cost_per_token_above_{k}k_tokens"] = _per_token(out)
+        e[f"cache_read_input_token_cost_above_{k}k_tokens"] = _per_token(cached)
     return e
 
 

@@ -84,10 +84,12 @@ def test_published_value_is_never_overwritten(db: Path, tmp_path: Path) -> None:
     backfill.run_backfill(store, date(2025, 6, 9), date(2025, 6, 12), ["TOK.O3.IN"], now=NOW)
     jobs.publish_day(store, date(2025, 6, 10), tmp_path / "pub")
     published = values(store).filter(pl.col("date") == date(2025, 6, 10))
-    # a later import moves the recomputed value of that published day (three more venues at 4.0)
+    # a later import moves the recomputed value of that published day: a late list price of the maker.
+    # (METHODOLOGY.md §14 "Token indices", T3.6: OpenAI sells o3, so its own list price is the model price
+    # and resellers' quotes are left out; three more reseller venues would not move the value.)
     extra = tmp_path / "late.csv"
     extra.write_text("observed_at,provider,model,usd_per_mtok_input,usd_per_mtok_output\n"
-                     + "".join(f"2025-06-09T12:00:00Z,acme-{i},openai/o3,4.0,16.0\n" for i in range(3)))
+                     "2025-06-09T12:00:00Z,openai,openai/o3,4.0,16.0\n")
     run_import(store, "quotes", extra, ImportOptions(now=NOW))
     r = backfill.run_backfill(store, date(2025, 6, 9), date(2025, 6, 12), ["TOK.O3.IN"], now=NOW)
     assert r.values_published_kept == 1 and r.recomputed_new == 1 and r.revisions_allowed == 0
@@ -111,9 +113,9 @@ def test_published_value_revised_only_within_the_window(db: Path, tmp_path: Path
     early = datetime(2025, 6, 11, 8, 0, tzinfo=UTC)  # before T+1 09:00 for 2025-06-10
     backfill.run_backfill(store, date(2025, 6, 10), date(2025, 6, 11), ["TOK.O3.IN"], now=early)
     jobs.publish_day(store, date(2025, 6, 10), tmp_path / "pub")
-    extra = tmp_path / "late.csv"
+    extra = tmp_path / "late.csv"  # a late list price of the maker (first-party rule, METHODOLOGY.md §14 T3.6)
     extra.write_text("observed_at,provider,model,usd_per_mtok_input,usd_per_mtok_output\n"
-                     + "".join(f"2025-06-09T12:00:00Z,acme-{i},openai/o3,4.0,16.0\n" for i in range(3)))
+                     "2025-06-09T12:00:00Z,openai,openai/o3,4.0,16.0\n")
     run_import(store, "quotes", extra, ImportOptions(now=NOW))
     r = backfill.run_backfill(store, date(2025, 6, 10), date(2025, 6, 11), ["TOK.O3.IN"], now=early)
     assert r.revisions_allowed == 1 and r.values_published_kept == 0

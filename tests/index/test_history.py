@@ -22,9 +22,13 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def thin_series_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """These tests are about history output, not sufficiency: let the o3 series publish with one venue.
+    """These tests are about history output, not sufficiency or selection: let the o3 series publish
+    with one venue, the OpenRouter ledger.
 
-    A copy of data/ whose TOK.O3.IN definition lowers methodology v1's venue minimums to 1.
+    A copy of data/ whose TOK.O3.IN definition lowers methodology v1's venue minimums to 1 and whose
+    ``[tokens] routers`` leaves OpenRouter out: by METHODOLOGY.md §14 "Token indices" (T3.2) a router
+    is never a constituent, so with the bundled rules an OpenRouter-only series has no input at all
+    (tests/index/test_tokens.py and tests/test_backfill_real.py protect that rule).
     """
     import shutil
 
@@ -34,9 +38,10 @@ def thin_series_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     data = tmp_path / "data"
     shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("replay", "*.duckdb*"))
     text = (data / "indices.toml").read_text()
-    assert 'id = "TOK.O3.IN"' in text
+    assert 'id = "TOK.O3.IN"' in text and 'routers = ["openrouter", "vercel"]' in text
     (data / "indices.toml").write_text(text.replace('id = "TOK.O3.IN"', 'id = "TOK.O3.IN"\nmin_venues_low = 1\n'
-                                                                       'min_venues_normal = 1', 1))
+                                                                       'min_venues_normal = 1', 1)
+                                         .replace('routers = ["openrouter", "vercel"]', 'routers = ["vercel"]', 1))
     monkeypatch.setenv("SPOTINDEX_DATA", str(data))
     canonical.clear_caches()
     yield

@@ -81,7 +81,9 @@ def test_page_shows_every_series_with_its_chart_values_and_constituents() -> Non
     assert [r[0] for r in rows] == ids
     for r, e in zip(rows, report["indices"], strict=True):
         shown = f"{float(e['value']):,.4f}" if e["value"] is not None else "–"  # SUSPENDED: no value
-        assert r[3] == e["status"] and r[1] == shown and r[6] == str(e["n_fixings"])
+        # a basket is chain-linked from its members' daily values (METHODOLOGY.md §14 T5): no fixings of its own
+        fixings = str(e["n_fixings"]) if e["n_fixings"] is not None else "–"
+        assert r[3] == e["status"] and r[1] == shown and r[6] == fixings
     articles = [a["id"] for t, a in page.tags if t == "article"]
     assert articles == [f"s-{i}" for i in ids]
     # one constituents table per series; the GPU series here have one venue, the token series several

@@ -18,8 +18,9 @@ def _parse(body: bytes):
 
 def test_parser_on_project_fixture() -> None:
     df, good, q = _parse(fixture_bytes("litellm", "model_prices.json"))
-    # sample_spec, the embedding and the fine-tune rate are out of scope: 13 keys -> 10 rows
-    assert df.height == 10 and good.height == 8
+    # sample_spec, the embedding and the fine-tune rate are out of scope: 13 keys -> 10 rows,
+    # plus one long-context tier row
+    assert df.height == 11 and good.height == 9
     r = row(good, source_model_id="gpt-4o")
     assert (r["provider"], r["model"]) == ("openai", "openai/gpt-4o")
     assert r["usd_per_mtok_input"] == pytest.approx(2.5) and r["usd_per_mtok_output"] == pytest.approx(10.0)
@@ -29,6 +30,12 @@ def test_parser_on_project_fixture() -> None:
     r = row(good, source_model_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0")
     assert (r["provider"], r["model"]) == ("aws", "anthropic/claude-sonnet-4.5")
     assert r["usd_per_mtok_output"] == pytest.approx(16.5)  # the base tier, not the above-200k one
+    assert r["context_tier"] is None
+    # the above-200k price is its own row: input from the tier field, output unchanged (not listed)
+    r = row(good, source_model_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0 [prompt>200k]")
+    assert (r["model"], r["context_tier"]) == ("anthropic/claude-sonnet-4.5", 200000)
+    assert r["usd_per_mtok_input"] == pytest.approx(6.6) and r["usd_per_mtok_output"] == pytest.approx(16.5)
+    assert r["usd_per_mtok_cached_input"] is None
     r = row(good, source_model_id="vertex_ai/claude-sonnet-4-5@20250929")
     assert (r["provider"], r["model"]) == ("gcp", "anthropic/claude-sonnet-4.5")
     r = row(good, source_model_id="together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo")
@@ -107,7 +114,7 @@ def test_a_string_where_a_number_was_is_quarantined() -> None:
 
 def test_fetch_retries_a_429_then_loads() -> None:
     outcome = run(SOURCE, serve({URL: fixture_bytes("litellm", "model_prices.json")}, first_status=429))
-    assert outcome.status == "partial" and outcome.rows_loaded == 8 and outcome.rows_quarantined == 2
+    assert outcome.status == "partial" and outcome.rows_loaded == 9 and outcome.rows_quarantined == 2  # 8 + a tier row
 
 
 def test_fetch_500_every_time_fails_the_source() -> None:
