@@ -39,3 +39,14 @@ replay: $(STAMP)
 clean:
 	rm -rf $(VENV) publish .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	rm -f data/*.duckdb data/*.duckdb.wal
+
+# Long reliability runs (RELIABILITY.md): 50 kill -9 trials of a full replay run (SPOTINDEX_CRASH_TRIALS,
+# SPOTINDEX_CRASH_SOURCES=all or a comma list), the manipulation table, the reliability tests with more
+# fuzzing examples.
+reliability: $(STAMP)
+	SPOTINDEX_CRASH_TRIALS=$${SPOTINDEX_CRASH_TRIALS:-50} SPOTINDEX_CRASH_SOURCES=$${SPOTINDEX_CRASH_SOURCES:-all} \
+		$(BIN)/python -m tests.reliability.crash
+	$(BIN)/python -m tests.reliability.manipulation
+	SPOTINDEX_FUZZ_EXAMPLES=$${SPOTINDEX_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q -n 2 \
+		tests/test_reliability_manipulation.py tests/test_reliability_secrets.py tests/sources/test_fuzz_parsers.py \
+		tests/sources/test_transport_faults.py
