@@ -43,6 +43,7 @@ clean:
 # Long reliability runs (RELIABILITY.md): 50 kill -9 trials of a full replay run (SPOTINDEX_CRASH_TRIALS,
 # SPOTINDEX_CRASH_SOURCES=all or a comma list), the manipulation table, the reliability tests with more
 # fuzzing examples.
+.PHONY: reliability
 reliability: $(STAMP)
 	SPOTINDEX_CRASH_TRIALS=$${SPOTINDEX_CRASH_TRIALS:-50} SPOTINDEX_CRASH_SOURCES=$${SPOTINDEX_CRASH_SOURCES:-all} \
 		$(BIN)/python -m tests.reliability.crash
