@@ -210,7 +210,7 @@ def all_scenarios(flood_listings: int = 10_000) -> list[Scenario]:
 
 
 def table(scenarios: list[Scenario]) -> str:
-    lines = ["| scenario | honest-only value | published value | move | flagged (excluded) | §10 bound held | "
+    lines = ["| scenario | honest value | published value | move | flagged (excluded) | §10 bound held | "
              "status | notes |", "|---|---|---|---|---|---|---|---|"]
     for s in scenarios:
         lines.append(f"| {s.name} | {s.honest_value:.4f} | {s.manipulated_value:.4f} | {s.move:+.4f} "
