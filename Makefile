@@ -74,3 +74,15 @@ hedge-demo: $(STAMP)
 		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-llama-openrouter.png
 	$(BIN)/spotindex hedge --series TOK.CLAUDE-3.5-HAIKU.BLEND --own-venue anthropic --exposure $(EXPOSURE) \
 		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB)
+
+# Long reliability runs (RELIABILITY.md): 50 kill -9 trials of a full replay run (SPOTINDEX_CRASH_TRIALS,
+# SPOTINDEX_CRASH_SOURCES=all or a comma list), the manipulation table, the reliability tests with more
+# fuzzing examples.
+.PHONY: reliability
+reliability: $(STAMP)
+	SPOTINDEX_CRASH_TRIALS=$${SPOTINDEX_CRASH_TRIALS:-50} SPOTINDEX_CRASH_SOURCES=$${SPOTINDEX_CRASH_SOURCES:-all} \
+		$(BIN)/python -m tests.reliability.crash
+	$(BIN)/python -m tests.reliability.manipulation
+	SPOTINDEX_FUZZ_EXAMPLES=$${SPOTINDEX_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q -n 2 \
+		tests/test_reliability_manipulation.py tests/test_reliability_secrets.py tests/sources/test_fuzz_parsers.py \
+		tests/sources/test_transport_faults.py

@@ -17,7 +17,8 @@ import shutil
 from pathlib import Path
 
 from index.errors import SpotindexError
-from index.store import connect, ex, scalar
+from index.migrations import LATEST_VERSION
+from index.store import connect, ex, scalar, schema_version
 
 # table -> the column its date partition comes from (None: the table has a DATE column 'date';
 # "" : too small to partition, one file)
@@ -47,8 +48,13 @@ def export(db: Path | str, out_dir: Path | str, fmt: str = "parquet", tables: li
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
+    if not Path(db).exists():
+        raise SpotindexError(f"database {db} does not exist")
     con = connect(db, read_only=True)
     try:
+        if schema_version(con) > LATEST_VERSION:
+            raise SpotindexError(f"database {db} has schema version {schema_version(con)}, newer than this "
+                                 f"spotindex supports ({LATEST_VERSION}); upgrade spotindex")
         present = {r[0] for r in ex(con, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
         for table in chosen:
             if table not in present:

@@ -10,6 +10,7 @@ stops the others: its outcome says ``failed`` with the reason.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import traceback
 import uuid
@@ -29,6 +30,8 @@ from index.schemas import GPU_QUOTE_SCHEMA, QUARANTINE_SCHEMA, TOKEN_PRICE_SCHEM
 from sources.base import USER_AGENT, RawResponse, Source
 
 HOST_SPACING_S = 0.75  # polite gap between two requests to one host, live only
+# httpx logs every request URL at INFO, query-string API keys included (GCP): warnings only
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass

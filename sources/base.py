@@ -74,7 +74,10 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: (REDACTED if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
 
 
-def redact_url(url: str, secret_params: Sequence[str] = ("key", "api_key", "apikey", "token", "access_token")) -> str:
+SECRET_PARAMS = ("key", "api_key", "apikey", "token", "access_token")
+
+
+def redact_url(url: str, secret_params: Sequence[str] = SECRET_PARAMS) -> str:
     """A URL safe to store: secret query parameters replaced."""
     u = httpx.URL(url)
     params = [(k, REDACTED if k.lower() in secret_params else v) for k, v in u.params.multi_items()]
@@ -105,6 +108,28 @@ def redact_body(body: bytes | None) -> bytes | None:
         return "&".join(k + "=" + (REDACTED if any(h in k.lower() for h in SECRET_FIELD_HINTS) else (v[0] if v else ""))
                         for k, *v in pairs).encode()
     return body
+
+
+def sent_secrets(request: httpx.Request) -> list[bytes]:
+    """The credential values a request carried (secret headers, query parameters, body fields),
+    longest first: a server that echoes them (error pages often do) must not get them stored."""
+    values = [v for k, v in request.headers.items() if k.lower() in SECRET_HEADERS]
+    values += [v.split(" ", 1)[1] for v in values if " " in v]  # "Bearer <token>": the token alone too
+    values += [v for k, v in request.url.params.multi_items() if k.lower() in SECRET_PARAMS]
+    try:
+        payload = json.loads(request.content) if request.content else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if isinstance(payload, dict):
+        values += [v for k, v in payload.items()
+                   if isinstance(v, str) and any(h in k.lower() for h in SECRET_FIELD_HINTS)]
+    return sorted({v.encode() for v in values if len(v) >= 6 and v != REDACTED}, key=len, reverse=True)
+
+
+def scrub(data: bytes, secrets: Sequence[bytes]) -> bytes:
+    for secret in secrets:
+        data = data.replace(secret, REDACTED.encode())
+    return data
 
 
 class RetryableStatus(Exception):
@@ -179,9 +204,11 @@ async def request(
     except httpx.TransportError as exc:
         raise SourceError(source, f"connection failed after {attempts} attempts: {exc}", url=redact_url(url)) from None
     assert last is not None
+    secrets = sent_secrets(last.request)
+    body = scrub(last.content, secrets)
     if last.status_code >= 400 and last.status_code not in accept_status:
-        raise SourceError(source, f"HTTP {last.status_code}: {last.text[:120]!r}",
-                          url=redact_url(str(last.request.url)))
+        text = body.decode(last.encoding or "utf-8", "replace")
+        raise SourceError(source, f"HTTP {last.status_code}: {text[:120]!r}", url=redact_url(str(last.request.url)))
     req_body = redact_body(last.request.content) if last.request.content else None
     return RawResponse(
         source=source,
@@ -189,7 +216,7 @@ async def request(
         url=redact_url(str(last.request.url)),
         status=last.status_code,
         headers=redact_headers(dict(last.headers)),
-        body=last.content,
+        body=body,
         captured_at=datetime.now(UTC),
         request_body=req_body,
         meta=dict(meta or {}),
