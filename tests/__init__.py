@@ -1,0 +1,1 @@
+"""Tests for tests: package marker so test modules import as tests.*."""

@@ -1,0 +1,1 @@
+"""Tests for /indextests/index: package marker so test modules import as tests.*."""

@@ -1,0 +1,1 @@
+"""Tests for /reliabilitytests/reliability: package marker so test modules import as tests.*."""

@@ -1,0 +1,1 @@
+"""Tests for /sourcestests/sources: package marker so test modules import as tests.*."""
