@@ -1,1 +1,1 @@
-"""Tests for /indextests/index: package marker so test modules import as tests.*."""
+"""Tests of the index layer: package marker so test modules import as tests.index.*."""

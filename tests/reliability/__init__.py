@@ -1,1 +1,1 @@
-"""Tests for /reliabilitytests/reliability: package marker so test modules import as tests.*."""
+"""Tests of the reliability layer: package marker so test modules import as tests.reliability.*."""

@@ -1,1 +1,1 @@
-"""Tests for /sourcestests/sources: package marker so test modules import as tests.*."""
+"""Tests of the sources layer: package marker so test modules import as tests.sources.*."""
