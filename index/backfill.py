@@ -1,7 +1,8 @@
 """Backfill: recompute fixings and daily values over a half-open range of days [from, to).
 
-The methodology itself is ``index.pipeline.compute_day``, called once per day exactly as
-the daily job calls it; this module only decides *what may be written*:
+The methodology itself is ``index.pipeline``: ``tokens.compute_range`` computes a chunk of days
+in one pass with the same results, bit for bit, as the daily job's ``compute_day`` day after
+day (``tests/index/test_pipeline_range.py``); this module only decides *what may be written*:
 
 - values nobody published are written as usual (a new revision where the result changed),
   with reason ``backfill``;
@@ -119,29 +120,21 @@ def run_backfill(store: Store, start: date, end: date, series: Sequence[str] | N
     for chunk in _chunks(todo, chunk_days):
         first, _ = pipeline.day_bounds(chunk[0])
         _, last = pipeline.day_bounds(chunk[-1])
-        gq = store.gpu_quotes(first - lookback, last).filter(pl.col("gpu_model").is_in(gpu_models)).collect()
+        gq = (store.gpu_quotes(first - lookback, last, columns=pipeline.GPU_INPUT_COLUMNS)
+              .filter(pl.col("gpu_model").is_in(gpu_models)).collect())
         tp = store.token_prices(first - lookback, last).filter(pl.col("model").is_in(token_models)).collect()
-        fx_parts, venue_parts, value_parts = [], [], []
         # carry-forward and hysteresis follow on from the day before, as in the daily job: the
-        # first day's prior state comes from the store, each next one from the day just computed
+        # chunk's prior state comes from the store, and within the chunk the days follow on in
+        # memory (tokens.compute_range = compute_day day after day, bit for bit)
         prior = ledger.load_prior(store, defs, chunk[0])
+        fx, venues, values = tokens.compute_range(gq.lazy(), tp.lazy(), defs, chunk[0],
+                                                  chunk[-1] + timedelta(days=1), prior)
         for day in chunk:
-            lo, hi = pipeline.day_bounds(day)
-            fx, venues, values = tokens.compute_day(
-                gq.lazy().filter((pl.col("observed_at") >= lo - lookback) & (pl.col("observed_at") < hi)),
-                tp.lazy().filter((pl.col("observed_at") >= lo - lookback) & (pl.col("observed_at") < hi)),
-                defs, day, prior)
-            prior = prior.advance(fx, venues, values, defs, day + timedelta(days=1))
-            fx_parts.append(fx)
-            venue_parts.append(venues)
-            value_parts.append(values)
-            if values.filter(pl.col("value").is_not_null()).height == 0:
+            if values.filter((pl.col("date") == day) & pl.col("value").is_not_null()).height == 0:
                 result.days_without_values.append(day)
             if on_day:
                 on_day(day, len(ids))
-        _write_chunk(store, run_id, chunk, ids, pl.concat(fx_parts, how="diagonal_relaxed"),
-                     pl.concat(venue_parts, how="diagonal_relaxed"), pl.concat(value_parts, how="diagonal_relaxed"),
-                     defs.methodology, now, result)
+        _write_chunk(store, run_id, chunk, ids, fx, venues, values, defs.methodology, now, result)
         result.days_computed += len(chunk)
     result.elapsed_s = _time.monotonic() - t0
     detail = {k: v for k, v in result.__dict__.items() if k not in ("days_without_values",)}

@@ -5,8 +5,9 @@ runs in its own child process (``python -m index.bench part NAME ...``), so its 
 own. The parts:
 
 1. ``spotindex``  full recompute of the hourly fixings and daily values of every series over the
-   range, month by month from the store (one read per month plus the 7-day look-back), each day
-   ``pipeline.run_day`` with the prior state carried in memory (``Prior.advance``), as a backfill.
+   range, month by month from the store (one read per month plus the 7-day look-back), each
+   month one ``pipeline.run_days`` pass with the prior state carried in memory
+   (``Prior.advance``), as a backfill.
 2. ``pandas``     the comparable rules in plain pandas (``groupby().apply`` per fixing, scipy for
    the MAD) on ``--pandas-days`` days, scaled linearly to the range.
 3. ``duckdb``     the comparable rules as one SQL query per month (median, quantile_cont, window
@@ -85,22 +86,21 @@ def day_list(first: date, end: date) -> list[date]:
 def spotindex_recompute(store: Store, defs: Any, first: date, end: date) -> tuple[pl.DataFrame, int]:
     """Fixings of every series for the days [first, end), month by month from the store.
 
-    Returns the fixings (index_id, fixing_time, value, status, carried_from) and the quote rows
-    the months held (the rows of the range itself, not counting the look-back)."""
+    Each month is one ``pipeline.run_days`` pass (the pipeline's columns of the month and its
+    look-back read once), the prior state carried from month to month with ``Prior.advance``,
+    as a backfill does. Returns the fixings (index_id, fixing_time, value, status,
+    carried_from) and the quote rows the months held (not counting the look-back)."""
     back = pipeline.lookback(defs)
     prior = pipeline.Prior.empty()
     tokens = _empty_tokens()
     out, rows = [], 0
     for m_first, m_end in simulate.months(first, (end - first).days):
         lo, hi = pipeline.day_bounds(m_first)[0], pipeline.day_bounds(m_end)[0]
-        quotes = store.gpu_quotes(lo - back, hi).collect()
+        quotes = store.gpu_quotes(lo - back, hi, columns=pipeline.GPU_INPUT_COLUMNS).collect()
         rows += quotes.filter(pl.col("observed_at") >= lo).height
-        for day in day_list(m_first, m_end):
-            start, stop = pipeline.day_bounds(day)
-            window = quotes.lazy().filter((pl.col("observed_at") >= start - back) & (pl.col("observed_at") < stop))
-            r = pipeline.run_day(window, tokens, defs, day, prior)
-            out.append(r.fixings.select("index_id", "fixing_time", "value", "status", "carried_from"))
-            prior = prior.advance(r.fixings, r.venues, r.values, defs, day + timedelta(days=1))
+        r = pipeline.run_days(quotes.lazy(), tokens, defs, m_first, m_end, prior)
+        out.append(r.fixings.select("index_id", "fixing_time", "value", "status", "carried_from"))
+        prior = prior.advance(r.fixings, r.venues, r.values, defs, m_end)
         del quotes
     return pl.concat(out), rows
 
@@ -248,7 +248,7 @@ def duckdb_fixings(db: Path, defs: Any, first: date, end: date, threads: int | N
         out = []
         for m_first, m_end in simulate.months(first, (end - first).days):
             lo, hi = pipeline.day_bounds(m_first)[0], pipeline.day_bounds(m_end)[0]
-            res = con.execute(DUCKDB_SQL, {"lo": lo, "hi": hi, "lo_ref": lo - timedelta(days=GROSS_DAYS)})
+            res = con.sql(DUCKDB_SQL, params={"lo": lo, "hi": hi, "lo_ref": lo - timedelta(days=GROSS_DAYS)})
             out.append(cast(pl.DataFrame, pl.from_arrow(res.to_arrow_table())))
         return pl.concat(out).with_columns(pl.col("fixing_time").cast(pipeline.UTC_TIME))
     finally:
@@ -394,10 +394,12 @@ def stage_times(store: Store, day: date, series: int = 10) -> list[tuple[str, fl
         out.append((name, time.perf_counter() - t0, df.height))
         return df.lazy()
 
-    g = timed("read from the store", store.gpu_quotes(start - pipeline.lookback(defs), end))
+    g = timed("read from the store", store.gpu_quotes(start - pipeline.lookback(defs), end,
+                                                      columns=pipeline.GPU_INPUT_COLUMNS))
     params = pipeline.params_table(defs).lazy()
     obs = timed("observations", pipeline.observations(g, _empty_tokens(), defs))
-    ref = timed("gross_reference (7 days)", pipeline.gross_reference(obs, params, day))
+    ref = timed("gross_references (7 days)", pipeline.gross_references(obs, params, day, day + timedelta(days=1),
+                                                                       pipeline.max_gross_days(defs)))
     el = timed("eligible", pipeline.eligible(obs, start, end))
     q = timed("gross_filter", pipeline.gross_filter(el, ref, params))
     vt = timed("venue_table", pipeline.venue_table(q, keys))

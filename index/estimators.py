@@ -103,7 +103,18 @@ def trimmed_mean_expr(col: str, fraction: float) -> pl.Expr:
     """
     n = pl.len().cast(pl.Int64)
     cut = (pl.lit(float(fraction)) * n.cast(pl.Float64)).floor().cast(pl.Int64)
-    return pl.col(col).sort().slice(cut, n - 2 * cut).mean()
+    return ordered_mean(pl.col(col).sort().slice(cut, n - 2 * cut))
+
+
+def ordered_mean(values: pl.Expr) -> pl.Expr:
+    """The mean of ``values`` summed strictly in their order (a running sum), then divided.
+
+    ``Expr.mean`` may add in blocks whose layout depends on how the rows were grouped, so the
+    same sorted numbers can give a different last bit in a one-day run and in a month run; a
+    published number must not depend on that. Null when there are no values.
+    """
+    n = values.count()
+    return pl.when(n > 0).then(values.cum_sum().last() / n.cast(pl.Float64))
 
 
 def weighted_median(frame: pl.LazyFrame, keys: list[str], value: str, weight: str) -> pl.LazyFrame:

@@ -117,12 +117,13 @@ def compute_days(store: Store, days: Sequence[date], series: Sequence[str] | Non
         chunk = ordered[i:i + DAYS_PER_LOAD]
         first, end = pipeline.day_bounds(chunk[0])[0] - back, pipeline.day_bounds(chunk[-1])[1]
         dense = (chunk[-1] - chunk[0]).days < 2 * DAYS_PER_LOAD  # else each day reads its own window
-        gpu = store.gpu_quotes(first, end).collect() if dense else None
+        gpu = store.gpu_quotes(first, end, columns=pipeline.GPU_INPUT_COLUMNS).collect() if dense else None
         tok = store.token_prices(first, end).collect() if dense else None
         for day in chunk:
             start, stop = pipeline.day_bounds(day)
             window = (pl.col("observed_at") >= start - back) & (pl.col("observed_at") < stop)
-            g = gpu.lazy().filter(window) if gpu is not None else store.gpu_quotes(start - back, stop)
+            g = (gpu.lazy().filter(window) if gpu is not None
+                 else store.gpu_quotes(start - back, stop, columns=pipeline.GPU_INPUT_COLUMNS))
             t = tok.lazy().filter(window) if tok is not None else store.token_prices(start - back, stop)
             state = ledger.day_state(store, defs, day)
             # tokens.compute_day = pipeline.compute_day with the token series' selection rules applied

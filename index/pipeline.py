@@ -42,6 +42,9 @@ OBS_SCHEMA = pl.Schema({
     "index_id": pl.String(), "observed_at": UTC_TIME, "source": pl.String(), "venue": pl.String(),
     "offer_id": pl.String(), "price": pl.Float64(), "window_hours": pl.Float64(), "capacity": pl.Float64(),
 })
+# The gpu_quotes columns the pipeline reads (observations, eligibility, first-party rule).
+GPU_INPUT_COLUMNS = ("observed_at", "source", "venue", "venue_class", "offer_id", "gpu_model", "gpu_count",
+                     "price_usd_per_gpu_hour", "pricing_class", "available_units", "tier")
 VALID_STATUSES = ("NORMAL", "LOW_CONFIDENCE")
 MAD_SCALE = 1.4826  # makes the MAD a consistent estimator of the standard deviation for normal data
 DIAGNOSTIC_TRIM = 0.25  # the published 25%/25% trimmed mean
@@ -203,28 +206,54 @@ def observations(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Def
 
 # ---- 2. gross filter reference -----------------------------------------------------------------
 
-def gross_reference(obs: pl.LazyFrame, params: pl.LazyFrame, day: date) -> pl.LazyFrame:
-    """Per series: the median across venues of each venue's median price over the trailing
-    ``gross_days`` days before the day (every fixing of the day uses the same reference)."""
-    start, _ = day_bounds(day)
+def gross_references(obs: pl.LazyFrame, params: pl.LazyFrame, first: date, end: date, max_days: int
+                     ) -> pl.LazyFrame:
+    """Per series and day in [first, end): the median across venues of each venue's median price
+    over the ``gross_days`` UTC days before the day (every fixing of the day uses the same
+    reference). Columns: index_id, date, gross_reference.
+
+    Each venue's prices are gathered once per UTC day (a list), and a day's window is the
+    concatenation of the lists of the days before it, so a month of references costs one pass
+    over the rows, not one per day of the look-back.
+    """
+    lo, hi = day_bounds(first - timedelta(days=max_days))[0], day_bounds(end - timedelta(days=1))[0]
+    vkeys = ["index_id", "venue"]
+    per_day = (obs.filter((pl.col("observed_at") >= lo) & (pl.col("observed_at") < hi))
+               .with_columns(date=pl.col("observed_at").dt.date())
+               .group_by(*vkeys, "date").agg(_p=pl.col("price")))
+    dates = pl.LazyFrame({"date": pl.date_range(first - timedelta(days=max_days), end - timedelta(days=1),
+                                                eager=True)})
+    empty = pl.lit([], dtype=pl.List(pl.Float64))
+    window = pl.concat_list([
+        pl.when(pl.lit(k) <= pl.col("gross_days"))
+        .then(pl.col("_p").shift(k).over(vkeys, order_by="date").fill_null(empty)).otherwise(empty)
+        for k in range(1, max_days + 1)]) if max_days > 0 else empty
     return (
-        obs.join(params.select("index_id", "gross_days"), on="index_id", how="inner")
-        .filter((pl.col("observed_at") < start)
-                & (pl.col("observed_at") >= pl.lit(start) - pl.duration(days=pl.col("gross_days").cast(pl.Int64))))
-        .group_by("index_id", "venue").agg(_m=pl.col("price").median())
-        .group_by("index_id").agg(gross_reference=pl.col("_m").median())
+        per_day.select(vkeys).unique().join(dates, how="cross")
+        .join(per_day, on=[*vkeys, "date"], how="left")
+        .join(params.select("index_id", "gross_days"), on="index_id", how="inner")
+        .with_columns(_m=window.list.median())
+        .filter(pl.col("date") >= first)
+        .group_by("index_id", "date").agg(gross_reference=pl.col("_m").median())
     )
+
+
+def max_gross_days(defs: Definitions) -> int:
+    return max([int(d.gross_days) for d in defs.indices] + [0])
 
 
 # ---- 3. eligibility ----------------------------------------------------------------------------
 
 def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
-    """Attach each observation to the fixings in [start, end) whose window holds it.
+    """Attach each observation to the fixings in [start, end) it is the offer's price for.
 
-    An observation at time t is eligible for fixing h when h - window < t <= h. Each offer
-    counts once per fixing, with its latest eligible observation (an older price of the same
-    offer is stale); where a venue's own API has quotes at a fixing, other sources' reports of
-    that venue are dropped (index.precedence: first-party wins, never counted twice).
+    An offer's price at fixing h is its latest observation at or before h, if that observation
+    is within the series' window (h - window < t <= h); an older observation of the same offer
+    is stale. So an observation at t feeds the fixings h with t <= h < t + window and h before
+    the offer's next observation: each row is expanded once, only over the hours it is the
+    latest (two observations of one offer at the same instant: the higher price, so the result
+    never depends on row order). Where a venue's own API has quotes at a fixing, other sources'
+    reports of that venue are dropped (index.precedence: first-party wins, never counted twice).
     """
     first_fix = (
         pl.when(pl.col("observed_at") == pl.col("observed_at").dt.truncate("1h"))
@@ -232,19 +261,20 @@ def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
         .otherwise(pl.col("observed_at").dt.truncate("1h") + pl.duration(hours=1))
     )
     window_end = pl.col("observed_at") + pl.duration(microseconds=(pl.col("window_hours") * 3.6e9).cast(pl.Int64))
-    keys = ["index_id", "fixing_time", "source", "offer_id"]
+    offer = ["index_id", "source", "offer_id"]
+    nxt = pl.col("observed_at").shift(-1).over(offer, order_by=["observed_at", "price"])
     return (
-        # only rows that can feed a fixing in [start, end): t <= h < end and h - window < t; the
-        # look-back rows (the gross reference's 7 days) are never exploded into hourly fixings
-        obs.filter((pl.col("observed_at") < end) & (window_end > start))
-        .with_columns(
-            fixing_time=pl.datetime_ranges(first_fix, window_end, interval="1h", closed="left", time_zone="UTC")
-        )
+        # rows older than the longest window before start can neither feed a fixing nor be the
+        # next observation of one that does
+        obs.filter((pl.col("observed_at") < end)
+                   & (pl.col("observed_at") + pl.duration(microseconds=(pl.col("window_hours").max() * 3.6e9)
+                                                         .cast(pl.Int64)) > start))
+        .with_columns(_ff=pl.max_horizontal(first_fix, pl.lit(start).cast(UTC_TIME)),
+                      _stop=pl.min_horizontal(window_end, nxt.fill_null(window_end), pl.lit(end).cast(UTC_TIME)))
+        .filter(pl.col("_ff") < pl.col("_stop"))
+        .with_columns(fixing_time=pl.datetime_ranges("_ff", "_stop", interval="1h", closed="left", time_zone="UTC"))
+        .drop("_ff", "_stop")
         .explode("fixing_time")
-        .filter(pl.col("fixing_time").is_not_null())
-        .filter((pl.col("fixing_time") >= start) & (pl.col("fixing_time") < end))
-        .filter(pl.col("observed_at") == pl.col("observed_at").max().over(keys))
-        .unique(subset=keys, keep="first", maintain_order=False)
         .pipe(prefer_first_party)  # a venue's own API wins over aggregators' reports of it
     )
 
@@ -258,13 +288,17 @@ def _num(expr: pl.Expr, digits: int = 4) -> pl.Expr:
 def gross_filter(quotes: pl.LazyFrame, reference: pl.LazyFrame, params: pl.LazyFrame) -> pl.LazyFrame:
     """Mark quotes outside [gross_low x, gross_high x] of the reference (``gross_ok``, ``gross_reason``).
 
-    Without a reference (no history in the trailing window) nothing is dropped.
+    ``reference`` is per series and day (``gross_references``); a quote's day is its group's
+    ``date`` (pooled windows) or its fixing's UTC date. Without a reference (no history in the
+    trailing window) nothing is dropped.
     """
+    day = pl.col("date") if "date" in quotes.collect_schema().names() else pl.col("fixing_time").dt.date()
     ref = pl.col("gross_reference")
     price = pl.col("price")
     ok = ref.is_null() | ((price >= pl.col("gross_low") * ref) & (price <= pl.col("gross_high") * ref))
     return (
-        quotes.join(reference, on="index_id", how="left")
+        quotes.with_columns(_d=day).join(reference.rename({"date": "_d"}), on=["index_id", "_d"], how="left")
+        .drop("_d")
         .join(params.select("index_id", "gross_low", "gross_high", "gross_days"), on="index_id", how="left")
         .with_columns(gross_ok=ok)
         .with_columns(gross_reason=pl.when(~pl.col("gross_ok")).then(pl.format(
@@ -461,9 +495,9 @@ def _input_lines(quotes: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
 
 # ---- 8. the hourly grid and carry-forward ------------------------------------------------------
 
-def fixing_grid(defs: list[IndexDefinition], start: datetime) -> pl.LazyFrame:
-    """Every hourly series x the day's 24 fixing times: a fixing exists even without data."""
-    times = [start + timedelta(hours=h) for h in range(24)]
+def fixing_grid(defs: list[IndexDefinition], start: datetime, days: int = 1) -> pl.LazyFrame:
+    """Every hourly series x the 24 fixing times of each day: a fixing exists even without data."""
+    times = [start + timedelta(hours=h) for h in range(24 * days)]
     return pl.LazyFrame({"index_id": [d.id for d in defs]}, schema={"index_id": pl.String}).join(
         pl.LazyFrame({"fixing_time": times}, schema={"fixing_time": UTC_TIME}), how="cross")
 
@@ -494,26 +528,31 @@ def carry_fixings(fx: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
     ).drop("_valid", "_seed", "_lv", "_lt")
 
 
-def carry_days(values: pl.LazyFrame, prior: pl.DataFrame, day: date) -> pl.LazyFrame:
+def carry_days(values: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
     """Daily carry-forward: an insufficient day carries the last valid day's value for at most
     ``carry_days`` days (CONTINGENCY, ``carried_from`` = that day); after that, or with nothing
-    to carry, SUSPENDED with no value. Never interpolated."""
-    last = prior.lazy().select("index_id", _ld=pl.col("date"), _lv=pl.col("value"))
+    to carry, SUSPENDED with no value. Never interpolated. ``values`` holds one row per series
+    and ``date`` (several days at once: the last valid day is a forward fill from ``prior``)."""
+    seed = prior.lazy().select("index_id", pl.col("date").cast(pl.Date), pl.col("value"), _valid=pl.lit(True),
+                               _seed=pl.lit(True))
     valid = pl.col("status").is_in(VALID_STATUSES)
-    age = (pl.lit(day) - pl.col("_ld")).dt.total_days()
+    last = pl.when(pl.col("_valid"))
+    frame = (
+        pl.concat([values.with_columns(_valid=valid, _seed=pl.lit(False)), seed], how="diagonal_relaxed")
+        .with_columns(_ld=last.then(pl.col("date")).forward_fill().shift(1).over("index_id", order_by="date"),
+                      _lv=last.then(pl.col("value")).forward_fill().shift(1).over("index_id", order_by="date"))
+        .filter(~pl.col("_seed"))
+    )
+    age = (pl.col("date") - pl.col("_ld")).dt.total_days()
     can_carry = pl.col("_ld").is_not_null() & (age >= 1) & (age <= pl.col("carry_days").cast(pl.Int64))
     withheld = ("p25", "p75", "conf", "trimmed_mean", "min", "max", "largest_venue_share")
-    return (
-        values.join(last, on="index_id", how="left")
-        .with_columns(
-            value=pl.when(valid).then(pl.col("value")).when(can_carry).then(pl.col("_lv")),
-            carried_from=pl.when(~valid & can_carry).then(pl.col("_ld")),
-            status=pl.when(valid).then(pl.col("status")).when(can_carry).then(pl.lit("CONTINGENCY"))
-            .otherwise(pl.lit("SUSPENDED")),
-            **{c: pl.when(valid).then(pl.col(c)) for c in withheld},
-        )
-        .drop("_ld", "_lv")
-    )
+    return frame.with_columns(
+        value=pl.when(valid).then(pl.col("value")).when(can_carry).then(pl.col("_lv")),
+        carried_from=pl.when(~valid & can_carry).then(pl.col("_ld")),
+        status=pl.when(valid).then(pl.col("status")).when(can_carry).then(pl.lit("CONTINGENCY"))
+        .otherwise(pl.lit("SUSPENDED")),
+        **{c: pl.when(valid).then(pl.col(c)) for c in withheld},
+    ).drop("_ld", "_lv", "_valid", "_seed")
 
 
 # ---- 9. daily values -----------------------------------------------------------------------------
@@ -537,32 +576,35 @@ VALUE_SCHEMA = {
 
 def _day_usage(quotes: pl.LazyFrame, venues: pl.LazyFrame, fx: pl.LazyFrame, keys: list[str], suffix: str
                ) -> pl.LazyFrame:
-    """Per series over the fixings in ``fx``: distinct venues and quotes used, the largest venue's
-    share of them, and the venues excluded at some fixing (how often and why)."""
+    """Per series and day over the fixings in ``fx``: distinct venues and quotes used, the largest
+    venue's share of them, and the venues excluded at some fixing (how often and why)."""
     fixes = fx.select(keys)
+    day = pl.col("fixing_time").dt.date().alias("date")
     inc = venues.filter(pl.col("included")).join(fixes, on=keys, how="semi")
     used = (quotes.filter(pl.col("gross_ok")).join(inc.select(*keys, "venue"), on=[*keys, "venue"], how="semi")
-            .unique(subset=["index_id", "venue", "source", "offer_id", "observed_at"]))
-    per_venue = used.group_by("index_id", "venue").agg(_n=pl.len())
-    counts = per_venue.group_by("index_id").agg(
+            .with_columns(day)
+            .unique(subset=["index_id", "date", "venue", "source", "offer_id", "observed_at"]))
+    per_venue = used.group_by("index_id", "date", "venue").agg(_n=pl.len())
+    counts = per_venue.group_by("index_id", "date").agg(
         n_venues=pl.len().cast(pl.Int32), n_quotes=pl.col("_n").sum().cast(pl.Int32),
         largest_venue_share=pl.col("_n").max().cast(pl.Float64) / pl.col("_n").sum().cast(pl.Float64))
     code = pl.col("exclusion_reason").str.split(":").list.first()
     excl = (
         venues.filter(~pl.col("included")).join(fixes, on=keys, how="semi")
-        .group_by("index_id", "venue", code.alias("reason")).agg(fixings=pl.len().cast(pl.Int32))
-        .group_by("index_id").agg(
+        .group_by("index_id", day, "venue", code.alias("reason")).agg(fixings=pl.len().cast(pl.Int32))
+        .group_by("index_id", "date").agg(
             _e=pl.struct("venue", "reason", "fixings").struct.json_encode().sort_by(["venue", "reason"])
             .str.join(","))
-        .select("index_id", excluded=pl.format("[{}]", pl.col("_e")))
+        .select("index_id", "date", excluded=pl.format("[{}]", pl.col("_e")))
     )
-    out = counts.join(excl, on="index_id", how="full", coalesce=True)
+    out = counts.join(excl, on=["index_id", "date"], how="full", coalesce=True)
     return out.rename({c: c + suffix for c in ("n_venues", "n_quotes", "largest_venue_share", "excluded")})
 
 
 def daily(fx: pl.LazyFrame, venues: pl.LazyFrame, quotes: pl.LazyFrame, defs: list[IndexDefinition],
-          params: pl.LazyFrame, day: date, prior: Prior, version: str) -> pl.LazyFrame:
-    """The day's value per hourly series from its fixings (METHODOLOGY §5).
+          params: pl.LazyFrame, day: date, prior: Prior, version: str, end: date | None = None) -> pl.LazyFrame:
+    """Each day's value per hourly series from its fixings (METHODOLOGY §5), for the days
+    [day, end) (``end`` = the next day when omitted).
 
     value = mean of the day's valid (NORMAL or LOW_CONFIDENCE) fixings. NORMAL when at least
     min_fixings_normal (18) fixings are NORMAL; LOW_CONFIDENCE when at least min_fixings_low (12)
@@ -571,14 +613,16 @@ def daily(fx: pl.LazyFrame, venues: pl.LazyFrame, quotes: pl.LazyFrame, defs: li
     """
     keys = ["index_id", "fixing_time"]
     valid = pl.col("status").is_in(VALID_STATUSES)
-    ids = pl.LazyFrame({"index_id": [d.id for d in defs]}, schema={"index_id": pl.String})
-    agg = fx.group_by("index_id").agg(
+    end = end or day + timedelta(days=1)
+    ids = pl.LazyFrame({"index_id": [d.id for d in defs]}, schema={"index_id": pl.String}).join(
+        pl.LazyFrame({"date": pl.date_range(day, end - timedelta(days=1), eager=True)}), how="cross")
+    agg = fx.group_by("index_id", pl.col("fixing_time").dt.date().alias("date")).agg(
         # sorted before summing: the same inputs give the same bits whatever the row order
-        value=pl.col("value").filter(valid).sort().mean(),
-        p25=pl.col("p25").filter(valid).sort().mean(),
-        p75=pl.col("p75").filter(valid).sort().mean(),
-        conf=pl.col("conf").filter(valid).sort().mean(),
-        trimmed_mean=pl.col("trimmed_mean").filter(valid).sort().mean(),
+        value=estimators.ordered_mean(pl.col("value").filter(valid).sort()),
+        p25=estimators.ordered_mean(pl.col("p25").filter(valid).sort()),
+        p75=estimators.ordered_mean(pl.col("p75").filter(valid).sort()),
+        conf=estimators.ordered_mean(pl.col("conf").filter(valid).sort()),
+        trimmed_mean=estimators.ordered_mean(pl.col("trimmed_mean").filter(valid).sort()),
         min=pl.col("min").filter(valid).min(),
         max=pl.col("max").filter(valid).max(),
         n_fixings=pl.len().cast(pl.Int32),
@@ -590,8 +634,8 @@ def daily(fx: pl.LazyFrame, venues: pl.LazyFrame, quotes: pl.LazyFrame, defs: li
     used = _day_usage(quotes, venues, fx.filter(valid), keys, "_used")
     seen = _day_usage(quotes, venues, fx, keys, "_seen")
     candidate = (
-        ids.join(agg, on="index_id", how="left").join(used, on="index_id", how="left")
-        .join(seen, on="index_id", how="left")
+        ids.join(agg, on=["index_id", "date"], how="left").join(used, on=["index_id", "date"], how="left")
+        .join(seen, on=["index_id", "date"], how="left")
         .join(params, on="index_id", how="left")
         .with_columns(
             pl.col("n_fixings").fill_null(0), pl.col("n_normal").fill_null(0), pl.col("n_valid").fill_null(0),
@@ -604,40 +648,46 @@ def daily(fx: pl.LazyFrame, venues: pl.LazyFrame, quotes: pl.LazyFrame, defs: li
     )
     # a valid day counts what its valid fixings used; a CONTINGENCY or SUSPENDED day what was seen
     is_valid = pl.col("status").is_in(VALID_STATUSES)
-    counted = carry_days(candidate, prior.last_valid_day, day).with_columns(
+    counted = carry_days(candidate, prior.last_valid_day).with_columns(
         **{c: pl.when(is_valid).then(pl.col(c + "_used")).otherwise(pl.col(c + "_seen")).fill_null(fill)
            for c, fill in (("n_venues", 0), ("n_quotes", 0), ("excluded", "[]"))})
-    return _finish_days(counted, day, version, "hourly")
+    return _finish_days(counted, version, "hourly")
 
 
-def _finish_days(values: pl.LazyFrame, day: date, version: str, window: str) -> pl.LazyFrame:
+def _finish_days(values: pl.LazyFrame, version: str, window: str) -> pl.LazyFrame:
     header = pl.format("series={};date={};methodology={};rules={};carried={}@{}", pl.col("index_id"),
-                       pl.lit(day.isoformat()), pl.lit(version), pl.col("rules"),
+                       pl.col("date").dt.to_string("%Y-%m-%d"), pl.lit(version), pl.col("rules"),
                        pl.col("carried_from").cast(pl.String).fill_null("none"),
                        _bits(pl.when(pl.col("carried_from").is_not_null()).then(pl.col("value"))))
     return values.with_columns(
-        date=pl.lit(day), methodology_version=pl.lit(version), value_window=pl.lit(window),
+        methodology_version=pl.lit(version), value_window=pl.lit(window),
         inputs_hash=_sha256(pl.concat_str([header, pl.col("_hashes")], separator="\n")),
     ).select([pl.col(c).cast(VALUE_SCHEMA[c]) for c in VALUE_COLUMNS])
 
 
 def pooled(obs: pl.LazyFrame, defs: list[IndexDefinition], params: pl.LazyFrame, reference: pl.LazyFrame,
-           day: date, prior: Prior, version: str) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-    """One determination per series over the observations of the trailing ``pool_days`` days
-    (every observation counts, an offer seen hourly counts hourly). The day counts when it has
-    at least ``min_observations`` quotes after the filters and enough venues; otherwise the
-    day carry-forward applies. The venue filter has no hysteresis here (each day is judged
+           day: date, prior: Prior, version: str, end: date | None = None
+           ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    """One determination per series and day over the observations of the trailing ``pool_days``
+    days (every observation counts, an offer seen hourly counts hourly), for the days [day, end)
+    (``end`` = the next day when omitted). A day counts when it has at least
+    ``min_observations`` quotes after the filters and enough venues; otherwise the day
+    carry-forward applies. The venue filter has no hysteresis here (each day is judged
     afresh). Returns (values, quotes, venues)."""
-    _, end = day_bounds(day)
+    end = end or day + timedelta(days=1)
     keys = ["index_id", "date"]
     ids = [d.id for d in defs]
+    max_pool = max([int(d.pool_days) for d in defs] + [1])
+    lo, hi = day_bounds(day - timedelta(days=max_pool - 1))[0], day_bounds(end)[0]
+    # an observation of UTC day o is in the pools of the days o .. o + pool_days - 1
     pool = (
-        obs.filter(pl.col("index_id").is_in(ids))
+        obs.filter(pl.col("index_id").is_in(ids) & (pl.col("observed_at") >= lo) & (pl.col("observed_at") < hi))
         .join(params.select("index_id", "pool_days"), on="index_id", how="inner")
-        .filter((pl.col("observed_at") < end)
-                & (pl.col("observed_at") >= pl.lit(end) - pl.duration(days=pl.col("pool_days").cast(pl.Int64))))
+        .with_columns(date=pl.date_ranges(pl.col("observed_at").dt.date(), pl.col("observed_at").dt.date()
+                                          + pl.duration(days=pl.col("pool_days").cast(pl.Int64) - 1)))
         .drop("pool_days")
-        .with_columns(date=pl.lit(day))
+        .explode("date")
+        .filter((pl.col("date") >= day) & (pl.col("date") < end))
     )
     quotes = gross_filter(pool, reference, params)
     venues = venue_filter(venue_table(quotes, keys), keys, params)
@@ -645,9 +695,10 @@ def pooled(obs: pl.LazyFrame, defs: list[IndexDefinition], params: pl.LazyFrame,
     lines = _input_lines(quotes, keys)
     frame = (
         pl.LazyFrame({"index_id": ids}, schema={"index_id": pl.String})
-        .join(det.drop("date"), on="index_id", how="left")
-        .join(lines.drop("date"), on="index_id", how="left")
-        .join(reference, on="index_id", how="left")
+        .join(pl.LazyFrame({"date": pl.date_range(day, end - timedelta(days=1), eager=True)}), how="cross")
+        .join(det, on=keys, how="left")
+        .join(lines, on=keys, how="left")
+        .join(reference, on=keys, how="left")
         .join(params, on="index_id", how="left")
         .with_columns(pl.col("n_venues").fill_null(0), pl.col("n_quotes").fill_null(0),
                       pl.col("excluded").fill_null("[]"), pl.col("_lines").fill_null(""))
@@ -657,38 +708,56 @@ def pooled(obs: pl.LazyFrame, defs: list[IndexDefinition], params: pl.LazyFrame,
                       n_valid=pl.lit(None, dtype=pl.Int32),
                       _hashes=pl.format("reference={}\n{}", _bits(pl.col("gross_reference")), pl.col("_lines")))
     )
-    values = _finish_days(carry_days(frame, prior.last_valid_day, day), day, version, "pooled")
+    values = _finish_days(carry_days(frame, prior.last_valid_day), version, "pooled")
     return values, quotes, venues
 
 
-# ---- the whole day ---------------------------------------------------------------------------------
+# ---- the whole day, or many ------------------------------------------------------------------------
 
 def run_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, day: date,
             prior: Prior | None = None, detail: bool = False) -> DayResult:
     """Compute one UTC day: hourly fixings, their venues, daily values (and, with ``detail``,
     every candidate quote with the reason it was dropped)."""
+    return run_days(gpu_quotes, token_prices, defs, day, day + timedelta(days=1), prior, detail)
+
+
+def run_days(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, first: date, end: date,
+             prior: Prior | None = None, detail: bool = False) -> DayResult:
+    """Compute the UTC days [first, end) in one pass: what ``run_day`` gives day after day with
+    ``Prior.advance`` between them, bit for bit (the day-to-day state, carry-forward and
+    hysteresis, is a forward fill over the range; ``tests/index/test_pipeline_range.py``).
+
+    ``prior`` is the state before ``first``; the rows must cover [first - lookback(defs), end).
+    A backfill or a benchmark runs a month at a time: each row is read, mapped to its series and
+    expanded into the fixings it feeds once, instead of once per day of the look-back.
+    """
+    if end <= first:
+        raise ValueError(f"empty range [{first}, {end})")
     prior = prior or Prior.empty()
-    start, end = day_bounds(day)
+    start, stop = day_bounds(first)[0], day_bounds(end)[0]
+    n_days = (end - first).days
     version = defs.methodology
     params = params_table(defs).lazy()
     obs = observations(gpu_quotes, token_prices, defs).cache()
-    reference = gross_reference(obs, params, day).cache()
+    reference = gross_references(obs, params, first, end, max_gross_days(defs)).cache()
     hourly_defs, pooled_defs = defs.hourly(), defs.pooled()
     keys = ["index_id", "fixing_time"]
 
     hourly_ids = [d.id for d in hourly_defs]
-    quotes = gross_filter(eligible(obs.filter(pl.col("index_id").is_in(hourly_ids)), start, end), reference,
+    quotes = gross_filter(eligible(obs.filter(pl.col("index_id").is_in(hourly_ids)), start, stop), reference,
                           params).cache()
     venues = venue_filter(venue_table(quotes, keys), keys, params, prior.excluded_venues.lazy(), start).cache()
     det = determine(quotes, venues, keys, hourly_defs, params)
     prev_excl = venues.filter(pl.col("prev_state")).group_by(keys).agg(
         _prev=pl.col("venue").sort().str.join(","))
     grid = (
-        fixing_grid(hourly_defs, start)
+        fixing_grid(hourly_defs, start, n_days)
         .join(det, on=keys, how="left")
         .join(_input_lines(quotes, keys), on=keys, how="left")
         .join(prev_excl, on=keys, how="left")
-        .join(reference, on="index_id", how="left")
+        .with_columns(date=pl.col("fixing_time").dt.date())
+        .join(reference, on=["index_id", "date"], how="left")
+        .drop("date")
         .join(params, on="index_id", how="left")
         .with_columns(pl.col("n_venues").fill_null(0), pl.col("n_quotes").fill_null(0),
                       pl.col("excluded").fill_null("[]"), status=pl.col("status").fill_null("CONTINGENCY"))
@@ -704,11 +773,11 @@ def run_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definiti
         inputs_hash=_sha256(pl.concat_str([header, pl.col("_lines").fill_null("")], separator="\n")),
         methodology_version=pl.lit(version),
     ).select(FIXING_COLUMNS).cache()
-    dv = daily(fx, venues, quotes, hourly_defs, params, day, prior, version)
+    dv = daily(fx, venues, quotes, hourly_defs, params, first, prior, version, end)
     venues_out = venues.select(VENUE_COLUMNS)
     frames: list[pl.LazyFrame] = [fx, venues_out, dv]
     if pooled_defs:
-        pv, pq, pvn = pooled(obs, pooled_defs, params, reference, day, prior, version)
+        pv, pq, pvn = pooled(obs, pooled_defs, params, reference, first, prior, version, end)
         frames[2] = pl.concat([dv, pv])
         frames += [pq, pvn]
     if detail:
@@ -719,7 +788,7 @@ def run_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definiti
     pooled_v = out[4] if pooled_defs else pl.DataFrame()
     quotes_df = out[-1] if detail else pl.DataFrame()
     return DayResult(fx_df.sort("index_id", "fixing_time"), venues_df.sort("index_id", "fixing_time", "venue"),
-                     values_df.sort("index_id"), quotes_df, pooled_q, pooled_v)
+                     values_df.sort("index_id", "date"), quotes_df, pooled_q, pooled_v)
 
 
 def compute_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, day: date,

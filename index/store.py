@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
@@ -366,16 +366,20 @@ class Store:
         with self.read() as con:
             return con.sql(sql, params=list(params or [])).pl()
 
-    def gpu_quotes(self, start: datetime | None = None, end: datetime | None = None) -> pl.LazyFrame:
-        """Quotes observed in [start, end) as a lazy frame with the normalised schema."""
-        return self._window("gpu_quotes", GPU_QUOTE_SCHEMA, start, end)
+    def gpu_quotes(self, start: datetime | None = None, end: datetime | None = None,
+                   columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        """Quotes observed in [start, end) as a lazy frame with the normalised schema (only
+        ``columns`` when given: the pipeline reads ``pipeline.GPU_INPUT_COLUMNS``, a third of
+        the bytes)."""
+        return self._window("gpu_quotes", GPU_QUOTE_SCHEMA, start, end, columns)
 
-    def token_prices(self, start: datetime | None = None, end: datetime | None = None) -> pl.LazyFrame:
-        return self._window("token_prices", TOKEN_PRICE_SCHEMA, start, end)
+    def token_prices(self, start: datetime | None = None, end: datetime | None = None,
+                     columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        return self._window("token_prices", TOKEN_PRICE_SCHEMA, start, end, columns)
 
     def _window(self, table: str, schema: dict[str, pl.DataType], start: datetime | None,
-                end: datetime | None) -> pl.LazyFrame:
-        cols = [c for c in schema if c != "quarantine_reason"]
+                end: datetime | None, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        cols = [c for c in (columns or schema) if c != "quarantine_reason"]
         where, params = [], []
         if start is not None:
             where.append("observed_at >= ?")
@@ -384,7 +388,8 @@ class Store:
             where.append("observed_at < ?")
             params.append(end)
         sql = f"SELECT {', '.join(cols)} FROM {table}" + (f" WHERE {' AND '.join(where)}" if where else "")
-        df = self.frame(sql, params)
+        with self.read() as con:  # through Arrow: for millions of rows a fraction of .pl()'s time
+            df = cast(pl.DataFrame, pl.from_arrow(con.sql(sql, params=params).to_arrow_table()))
         return df.with_columns(pl.col(c).cast(schema[c]) for c in cols).lazy()
 
     def observed_dates(self) -> list[date]:

@@ -22,7 +22,7 @@ edge with their reason, so a free tier is never a price of zero.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -293,3 +293,38 @@ def run_day(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definiti
     if not _supports_venue_params():
         r.fixings, r.values = first_party_status(r.fixings, r.values, first_party)
     return r
+
+
+def compute_range(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definitions, first: date,
+                  end: date, prior: pipeline.Prior | None = None
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``compute_day`` for each day of [first, end), chained with ``Prior.advance``: the same
+    fixings, venues and values, bit for bit.
+
+    Series are independent of each other, so they split by kind: the GPU series run in one
+    ``pipeline.run_days`` pass over the range (each row read and expanded once, not once per day
+    of the look-back), the token series day by day (the first-party rule chooses their rules per
+    day). ``prior`` is the state before ``first``.
+    """
+    prior = prior or pipeline.Prior.empty()
+    gpu_ids = [d.id for d in defs.indices if d.kind == "gpu"]
+    other_ids = [d.id for d in defs.indices if d.kind != "gpu"]
+    parts: list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]] = []
+    if gpu_ids:
+        r = pipeline.run_days(gpu_quotes, token_prices, defs.select(gpu_ids), first, end, prior)
+        parts.append((r.fixings, r.venues, r.values))
+    if other_ids:
+        others, back, state = defs.select(other_ids), pipeline.lookback(defs), prior
+        day = first
+        while day < end:
+            lo, hi = pipeline.day_bounds(day)
+            window = (pl.col("observed_at") >= lo - back) & (pl.col("observed_at") < hi)
+            fx, venues, values = compute_day(gpu_quotes.filter(window), token_prices.filter(window), others, day,
+                                             state)
+            state = state.advance(fx, venues, values, others, day + timedelta(days=1))
+            parts.append((fx, venues, values))
+            day += timedelta(days=1)
+    if not parts:
+        return pl.DataFrame(), pl.DataFrame(), pl.DataFrame(schema=pipeline.VALUE_SCHEMA)
+    fx, venues, values = (pl.concat([p[i] for p in parts], how="diagonal_relaxed") for i in range(3))
+    return fx, venues, values
