@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -272,9 +273,12 @@ def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
         .with_columns(_ff=pl.max_horizontal(first_fix, pl.lit(start).cast(UTC_TIME)),
                       _stop=pl.min_horizontal(window_end, nxt.fill_null(window_end), pl.lit(end).cast(UTC_TIME)))
         .filter(pl.col("_ff") < pl.col("_stop"))
-        .with_columns(fixing_time=pl.datetime_ranges("_ff", "_stop", interval="1h", closed="left", time_zone="UTC"))
-        .drop("_ff", "_stop")
-        .explode("fixing_time")
+        # hours from _ff to _stop (most rows feed one fixing: the offer is seen again within the hour)
+        .with_columns(_k=pl.int_ranges(0, ((pl.col("_stop") - pl.col("_ff")).dt.total_microseconds() + 3_599_999_999)
+                                       // 3_600_000_000, dtype=pl.Int64))
+        .explode("_k")
+        .with_columns(fixing_time=pl.col("_ff") + pl.duration(hours=pl.col("_k")))
+        .drop("_ff", "_stop", "_k")
         .pipe(prefer_first_party)  # a venue's own API wins over aggregators' reports of it
     )
 
@@ -481,9 +485,17 @@ def _bits(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Float64).reinterpret(signed=False).cast(pl.String).fill_null("none")
 
 
+def _hexdigests(texts: pl.Series) -> pl.Series:
+    """SHA-256 of each text (UTF-8), on two threads: hashlib releases the GIL on long inputs, and
+    a month of fixings hashes a few hundred megabytes of input lines."""
+    data = texts.cast(pl.Binary).to_list()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pl.Series(list(pool.map(lambda b: hashlib.sha256(b).hexdigest(), data, chunksize=64)),
+                         dtype=pl.String)
+
+
 def _sha256(expr: pl.Expr) -> pl.Expr:
-    return expr.map_batches(lambda s: pl.Series([hashlib.sha256(v.encode()).hexdigest() for v in s]),
-                            return_dtype=pl.String)
+    return expr.map_batches(_hexdigests, return_dtype=pl.String)
 
 
 def _input_lines(quotes: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
@@ -581,9 +593,11 @@ def _day_usage(quotes: pl.LazyFrame, venues: pl.LazyFrame, fx: pl.LazyFrame, key
     fixes = fx.select(keys)
     day = pl.col("fixing_time").dt.date().alias("date")
     inc = venues.filter(pl.col("included")).join(fixes, on=keys, how="semi")
+    # one observation feeding several fixings of the day counts once (``_obs``: its row number)
+    obs_key = ["_obs"] if "_obs" in quotes.collect_schema().names() else ["source", "offer_id", "observed_at"]
     used = (quotes.filter(pl.col("gross_ok")).join(inc.select(*keys, "venue"), on=[*keys, "venue"], how="semi")
             .with_columns(day)
-            .unique(subset=["index_id", "date", "venue", "source", "offer_id", "observed_at"]))
+            .unique(subset=["index_id", "date", "venue", *obs_key]))
     per_venue = used.group_by("index_id", "date", "venue").agg(_n=pl.len())
     counts = per_venue.group_by("index_id", "date").agg(
         n_venues=pl.len().cast(pl.Int32), n_quotes=pl.col("_n").sum().cast(pl.Int32),
@@ -744,8 +758,8 @@ def run_days(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definit
     keys = ["index_id", "fixing_time"]
 
     hourly_ids = [d.id for d in hourly_defs]
-    quotes = gross_filter(eligible(obs.filter(pl.col("index_id").is_in(hourly_ids)), start, stop), reference,
-                          params).cache()
+    quotes = gross_filter(eligible(obs.filter(pl.col("index_id").is_in(hourly_ids)).with_row_index("_obs"),
+                                   start, stop), reference, params).cache()
     venues = venue_filter(venue_table(quotes, keys), keys, params, prior.excluded_venues.lazy(), start).cache()
     det = determine(quotes, venues, keys, hourly_defs, params)
     prev_excl = venues.filter(pl.col("prev_state")).group_by(keys).agg(
@@ -781,7 +795,7 @@ def run_days(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definit
         frames[2] = pl.concat([dv, pv])
         frames += [pq, pvn]
     if detail:
-        frames.append(quotes)
+        frames.append(quotes.drop("_obs"))
     out = pl.collect_all(frames)
     fx_df, venues_df, values_df = out[0], out[1], out[2]
     pooled_q = out[3] if pooled_defs else pl.DataFrame()

@@ -91,8 +91,12 @@ def prefer_first_party(eligible: pl.LazyFrame, first_party: Mapping[str, tuple[s
                                                                                    "_fp": pl.String}, orient="row")
     columns = eligible.collect_schema().names()
     group = ["index_id", "fixing_time", "venue"]
-    tagged = eligible.join(pairs.rename({"_fp": "source"}).with_columns(_is_fp=pl.lit(True)),
-                           on=["venue", "source"], how="left", maintain_order="left")
-    return (tagged.with_columns(_is_fp=pl.col("_is_fp").fill_null(False))
+    # only a venue that has a first-party source can lose rows: the others pass untouched (on a
+    # market of millions of rows the group test below is most of this function's time)
+    has_fp = pl.col("venue").is_in(list(table))
+    tagged = eligible.filter(has_fp).join(pairs.rename({"_fp": "source"}).with_columns(_is_fp=pl.lit(True)),
+                                          on=["venue", "source"], how="left", maintain_order="left")
+    kept = (tagged.with_columns(_is_fp=pl.col("_is_fp").fill_null(False))
             .filter(pl.col("_is_fp") | ~pl.col("_is_fp").any().over(group))
             .select(columns))
+    return pl.concat([eligible.filter(~has_fp), kept])
