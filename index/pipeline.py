@@ -586,26 +586,39 @@ VALUE_SCHEMA = {
 }
 
 
-def _day_usage(quotes: pl.LazyFrame, venues: pl.LazyFrame, fx: pl.LazyFrame, keys: list[str], suffix: str
-               ) -> pl.LazyFrame:
-    """Per series and day over the fixings in ``fx``: distinct venues and quotes used, the largest
-    venue's share of them, and the venues excluded at some fixing (how often and why)."""
-    fixes = fx.select(keys)
+def _usage_frames(quotes: pl.LazyFrame, venues: pl.LazyFrame, fx: pl.LazyFrame, keys: list[str]
+                  ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The quotes that fed an included venue, and the venues, each with the UTC ``date`` of its
+    fixing and ``_valid`` (the fixing is NORMAL or LOW_CONFIDENCE): joined once, counted twice."""
+    valid = fx.select(*keys, _valid=pl.col("status").is_in(VALID_STATUSES))
     day = pl.col("fixing_time").dt.date().alias("date")
-    inc = venues.filter(pl.col("included")).join(fixes, on=keys, how="semi")
+    inc = venues.filter(pl.col("included")).select(*keys, "venue")
     # one observation feeding several fixings of the day counts once (``_obs``: its row number)
     obs_key = ["_obs"] if "_obs" in quotes.collect_schema().names() else ["source", "offer_id", "observed_at"]
-    used = (quotes.filter(pl.col("gross_ok")).join(inc.select(*keys, "venue"), on=[*keys, "venue"], how="semi")
-            .with_columns(day)
-            .unique(subset=["index_id", "date", "venue", *obs_key]))
-    per_venue = used.group_by("index_id", "date", "venue").agg(_n=pl.len())
+    used = (quotes.filter(pl.col("gross_ok")).select(*keys, "venue", *obs_key)
+            .join(inc, on=[*keys, "venue"], how="semi")
+            .join(valid, on=keys, how="left").with_columns(day).drop("fixing_time"))
+    flagged = (venues.select(*keys, "venue", "included", "exclusion_reason")
+               .join(valid, on=keys, how="left").with_columns(day))
+    return used.cache(), flagged.cache()
+
+
+def _day_usage(used: pl.LazyFrame, venues: pl.LazyFrame, valid_only: bool, suffix: str) -> pl.LazyFrame:
+    """Per series and day over its fixings (``valid_only``: its valid fixings): distinct venues
+    and quotes used, the largest venue's share of them, and the venues excluded at some fixing
+    (how often and why). Inputs from ``_usage_frames``."""
+    if valid_only:
+        used, venues = used.filter(pl.col("_valid")), venues.filter(pl.col("_valid"))
+    obs_key = [c for c in used.collect_schema().names() if c not in ("index_id", "venue", "_valid", "date")]
+    per_venue = (used.unique(subset=["index_id", "date", "venue", *obs_key])
+                 .group_by("index_id", "date", "venue").agg(_n=pl.len()))
     counts = per_venue.group_by("index_id", "date").agg(
         n_venues=pl.len().cast(pl.Int32), n_quotes=pl.col("_n").sum().cast(pl.Int32),
         largest_venue_share=pl.col("_n").max().cast(pl.Float64) / pl.col("_n").sum().cast(pl.Float64))
     code = pl.col("exclusion_reason").str.split(":").list.first()
     excl = (
-        venues.filter(~pl.col("included")).join(fixes, on=keys, how="semi")
-        .group_by("index_id", day, "venue", code.alias("reason")).agg(fixings=pl.len().cast(pl.Int32))
+        venues.filter(~pl.col("included"))
+        .group_by("index_id", "date", "venue", code.alias("reason")).agg(fixings=pl.len().cast(pl.Int32))
         .group_by("index_id", "date").agg(
             _e=pl.struct("venue", "reason", "fixings").struct.json_encode().sort_by(["venue", "reason"])
             .str.join(","))
@@ -645,8 +658,9 @@ def daily(fx: pl.LazyFrame, venues: pl.LazyFrame, quotes: pl.LazyFrame, defs: li
         _hashes=pl.format("{}={}", pl.col("fixing_time").dt.to_string("%H:%M"), pl.col("inputs_hash"))
         .sort().str.join(","),
     )
-    used = _day_usage(quotes, venues, fx.filter(valid), keys, "_used")
-    seen = _day_usage(quotes, venues, fx, keys, "_seen")
+    inc_quotes, flagged = _usage_frames(quotes, venues, fx, keys)
+    used = _day_usage(inc_quotes, flagged, True, "_used")
+    seen = _day_usage(inc_quotes, flagged, False, "_seen")
     candidate = (
         ids.join(agg, on=["index_id", "date"], how="left").join(used, on=["index_id", "date"], how="left")
         .join(seen, on=["index_id", "date"], how="left")
