@@ -381,10 +381,10 @@ def realistic_day(db: Path, workdir: Path, day: date) -> dict[str, Any]:
     return {"quotes": n_day, "compute": t1 - t0, "publish": t2 - t1, "wall": t2 - t0, "values": values.height}
 
 
-def stage_times(store: Store, day: date, series: int = 10) -> list[tuple[str, float, int]]:
-    """Each pipeline stage of one day collected on its own (where a day's compute time goes)."""
+def stage_times(store: Store, first: date, end: date, series: int = 10) -> list[tuple[str, float, int]]:
+    """Each pipeline stage over the days [first, end) collected on its own (where the time goes)."""
     defs = simulate.benchmark_definitions(series)
-    start, end = pipeline.day_bounds(day)
+    start, stop = pipeline.day_bounds(first)[0], pipeline.day_bounds(end)[0]
     keys = ["index_id", "fixing_time"]
     out: list[tuple[str, float, int]] = []
 
@@ -394,13 +394,13 @@ def stage_times(store: Store, day: date, series: int = 10) -> list[tuple[str, fl
         out.append((name, time.perf_counter() - t0, df.height))
         return df.lazy()
 
-    g = timed("read from the store", store.gpu_quotes(start - pipeline.lookback(defs), end,
+    g = timed("read from the store", store.gpu_quotes(start - pipeline.lookback(defs), stop,
                                                       columns=pipeline.GPU_INPUT_COLUMNS))
     params = pipeline.params_table(defs).lazy()
     obs = timed("observations", pipeline.observations(g, _empty_tokens(), defs))
-    ref = timed("gross_references (7 days)", pipeline.gross_references(obs, params, day, day + timedelta(days=1),
-                                                                       pipeline.max_gross_days(defs)))
-    el = timed("eligible", pipeline.eligible(obs, start, end))
+    ref = timed("gross_references", pipeline.gross_references(obs, params, first, end,
+                                                              pipeline.max_gross_days(defs)))
+    el = timed("eligible", pipeline.eligible(obs.with_row_index("_obs"), start, stop))
     q = timed("gross_filter", pipeline.gross_filter(el, ref, params))
     vt = timed("venue_table", pipeline.venue_table(q, keys))
     vf = timed("venue_filter", pipeline.venue_filter(vt, keys, params, pipeline.Prior.empty().excluded_venues.lazy(),
@@ -409,8 +409,10 @@ def stage_times(store: Store, day: date, series: int = 10) -> list[tuple[str, fl
     lines = timed("input lines (hash text)", pipeline._input_lines(q, keys))
     timed("sha256", lines.select(pipeline._sha256(pl.col("_lines"))))
     t0 = time.perf_counter()
-    r = pipeline.run_day(g, _empty_tokens(), defs, day, pipeline.Prior.empty())
-    out.append(("run_day (all, one plan)", time.perf_counter() - t0, r.fixings.height))
+    r = pipeline.run_days(g, _empty_tokens(), defs, first, end, pipeline.Prior.empty())
+    out.append(("run_days (all, one plan)", time.perf_counter() - t0, r.fixings.height))
+    timed("daily (from its fixings)", pipeline.daily(r.fixings.lazy(), vf, q, defs.hourly(), params, first,
+                                                     pipeline.Prior.empty(), defs.methodology, end))
     return out
 
 
@@ -519,7 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_report(results, args)
         return 0
     if args.mode == "stages":
-        for name, secs, n in stage_times(Store(args.db), START + timedelta(days=args.days // 2), args.series):
+        first = START + timedelta(days=args.days // 2)
+        for name, secs, n in stage_times(Store(args.db), first, first + timedelta(days=args.part_days or 1),
+                                         args.series):
             print(f"{name:24s} {secs:7.3f} s  {n:>10,} rows out")
         return 0
     return run_all(args)
