@@ -394,8 +394,9 @@ def stage_times(store: Store, first: date, end: date, series: int = 10) -> list[
         out.append((name, time.perf_counter() - t0, df.height))
         return df.lazy()
 
-    g = timed("read from the store", store.gpu_quotes(start - pipeline.lookback(defs), stop,
-                                                      columns=pipeline.GPU_INPUT_COLUMNS))
+    t0 = time.perf_counter()
+    g = store.gpu_quotes(start - pipeline.lookback(defs), stop, columns=pipeline.GPU_INPUT_COLUMNS)
+    out.append(("read from the store", time.perf_counter() - t0, g.collect().height))
     params = pipeline.params_table(defs).lazy()
     obs = timed("observations", pipeline.observations(g, _empty_tokens(), defs))
     ref = timed("gross_references", pipeline.gross_references(obs, params, first, end,
