@@ -378,3 +378,66 @@ def move(a: pl.DataFrame, b: pl.DataFrame, kind: str) -> float | None:
     return plausibility.move(a, b, kind, "own").ratio
 
 
+
+
+# ---- the table RELIABILITY.md holds --------------------------------------------------------
+
+NEEDLES = {  # what a run row says when it names the fault
+    "schema_renamed": ("missing", "absent from all", "column missing"), "prices_x8": ("implausible move",),
+    "prices_per_thousand": ("implausible move",), "prices_zero": ("is 0", "<= 0", "is '0'"),
+    "duplicated": ("duplicate",), "time_future": ("after the observation time",),
+    "time_old": ("stale data", "no longer offered"),
+}
+
+def table(directory: Path) -> list[dict[str, Any]]:
+    """Per fault: adapters altered, how many were refused (nothing stored), accepted unchanged,
+    quarantined rows, rows that reached the quote tables, run rows naming the fault, and whether
+    the unaltered adapters of the rounds loaded as usual."""
+    base_db, _, honest = baseline(directory)
+    out = []
+    for fault in FAULTS:
+        run = fault_run(fault, base_db, directory)
+        got = {n: stored(run.db, n, run.at[n]) for n in run.after}
+        refused = [n for n in run.after if not got[n]["prices"]]
+        same = [n for n in run.after if sorted(got[n]["prices"]) == sorted(_prices(honest[n]))]
+        named = [n for n in run.after if got[n]["runs"][-1]["error"] == run.after[n].error
+                 and any(k in (run.after[n].error or "") for k in NEEDLES[fault])]
+        dup = sum(sum(r.startswith("duplicate") for r in run.before[n].quarantine["reason"]) for n in run.after)
+        out.append({
+            "fault": fault, "adapters": len(run.after), "refused": len(refused), "accepted_unchanged": len(same),
+            "rows_quarantined": sum(run.after[n].rows_quarantined for n in run.after),
+            "rows_stored": sum(len(got[n]["prices"]) for n in run.after),
+            "impossible_stored": sum(1 for n in run.after for p in got[n]["prices"] if p is None or p <= 0),
+            "run_row_names_it": len(named),
+            "duplicate_copies_quarantined": dup if fault == "duplicated" else None,
+            "controls_ok": f"{sum(o.status in ('ok', 'partial') for o in run.controls)}/{len(run.controls)}",
+            "first_run_caught": _first_run(run, honest) if fault in ("prices_x8", "prices_per_thousand") else None,
+        })
+    return out
+
+
+def _prices(o: scrape.SourceOutcome) -> list[float]:
+    col = o.rows["price_usd_per_gpu_hour"] if o.kind == "gpu" else o.rows.select(
+        pl.coalesce("usd_per_mtok_input", "usd_per_mtok_output"))[:, 0]
+    return col.to_list()
+
+
+def _first_run(run: FaultRun, honest: dict[str, scrape.SourceOutcome]) -> str:
+    """The altered run as a first run (no history): caught against the other sources of the round?"""
+    _, t1 = times()
+    caught = 0
+    for name, bad in run.before.items():
+        round_ = [o for n, o in honest.items() if n != name] + [replace(bad, observed_at=t1)]
+        caught += {o.source: o for o in scrape.screen(round_, {})}[name].status == "failed"
+    return f"{caught}/{len(run.before)}"
+
+
+if __name__ == "__main__":
+    import tempfile
+    import time
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for line in table(Path(tmp)):
+            print(json.dumps(line))
+    print(f"{time.perf_counter() - start:.1f} s")
