@@ -122,7 +122,7 @@ async def run_source(source: Source, client: httpx.AsyncClient, observed_at: dat
                                                 "report this to the source's maintainer")
     parsed = parsed.with_columns(observed_at=pl.lit(observed_at, dtype=pl.Datetime("us", "UTC")),
                                  dataset=pl.lit(dataset))
-    rows, quarantine = validate.split(parsed, source.kind)
+    rows, quarantine = validate.split(parsed, source.kind, duplicates=True)
     if rows.height == 0 and quarantine.height == 0:
         return outcome("failed", raw=raw, error=f"source {source.name}: the response held no rows")
     if rows.height == 0:

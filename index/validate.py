@@ -66,8 +66,12 @@ def _token_rules() -> list[tuple[pl.Expr, str, str]]:
     ]
 
 
-def split(df: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows to load, quarantine rows) for a frame of ``kind`` 'gpu' or 'token'."""
+def split(df: pl.DataFrame, kind: str, duplicates: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows to load, quarantine rows) for a frame of ``kind`` 'gpu' or 'token'.
+
+    ``duplicates``: also quarantine rows sharing a key (one source's response at one time, as the
+    scrape framework passes it; importers apply their own interval and duplicate rules).
+    """
     schema = GPU_QUOTE_SCHEMA if kind == "gpu" else TOKEN_PRICE_SCHEMA
     df = conform(df, schema)
     rules = _gpu_rules() if kind == "gpu" else _token_rules()
@@ -81,7 +85,7 @@ def split(df: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     tagged = df.with_columns(_field=field_expr, _reason=reason_expr)
     good = tagged.filter(pl.col("_reason").is_null())
     bad = tagged.filter(pl.col("_reason").is_not_null())
-    if good.height:
+    if duplicates and good.height:
         good = _tag_duplicates(good, kind)
         bad = pl.concat([bad, good.filter(pl.col("_reason").is_not_null())])
         good = good.filter(pl.col("_reason").is_null())
@@ -99,6 +103,8 @@ def _tag_duplicates(good: pl.DataFrame, kind: str) -> pl.DataFrame:
     e.g. on two pages) keep their first copy; copies that disagree (two prices for one offer)
     are all quarantined: which one the venue means cannot be told from the response."""
     key = KEYS[kind]
+    if not good.select(pl.struct(key).is_duplicated().any()).item():
+        return good  # the usual case: one row per key (no wide comparison needed)
     values = [c for c in good.columns if c not in ("raw_sha256", "_field", "_reason")]
     n_key = pl.len().over(key)
     n_same = pl.len().over(values)

@@ -347,10 +347,12 @@ class Aws(Source):
             return [{**common, "offer_id": f"{sku}.ondemand", "pricing_class": "on_demand", "tier": "T3",
                      "price_usd_per_hour": None, "price_usd_per_gpu_hour": None,
                      "quarantine_reason": "no OnDemand term for this product"}]
+        pending = {str(k): why for k, t in terms.items() if isinstance(t, dict) and (why := time_problem(
+            t.get("effectiveDate"), observed_at, "term effectiveDate", None, "not yet the price in effect"))}
         rows = []
         for rate_code, unit, usd in dims:
             price = as_float(usd)
-            problems = []
+            problems = [why for k, why in pending.items() if rate_code.startswith(k)]
             if usd is None:
                 problems.append("pricePerUnit has no USD price")
             elif price is None:

@@ -143,7 +143,11 @@ class Bedrock(Source):
             if dim is None:
                 g.reasons.append(f"{direction}: SKU {sku} has no on-demand price")
                 continue
-            unit, desc, amounts = dim
+            unit, desc, amounts, effective = dim
+            if future := time_problem(effective, observed_at, "term effectiveDate", None,
+                                      "not yet the price in effect"):
+                g.reasons.append(f"{direction}: {future}")
+                continue
             currency, amount = ("USD", amounts["USD"]) if "USD" in amounts else next(iter(amounts.items()))
             if currency != "USD":
                 g.currency = currency  # left as the raw code: validate quarantines it
@@ -188,7 +192,8 @@ class Bedrock(Source):
         return name, direction, "global" if "global" in usage.lower() else "regional"
 
     @staticmethod
-    def _dimension(terms: Any) -> tuple[str, str, dict[str, Any]] | None:
+    def _dimension(terms: Any) -> tuple[str, str, dict[str, Any], Any] | None:
+        """(unit, description, pricePerUnit, the term's effectiveDate) of the first priced dimension."""
         if not isinstance(terms, dict):
             return None
         for term in terms.values():
@@ -196,7 +201,8 @@ class Bedrock(Source):
             for dim in (dims or {}).values():
                 amounts = dim.get("pricePerUnit") if isinstance(dim, dict) else None
                 if isinstance(amounts, dict) and amounts:
-                    return str(dim.get("unit") or ""), str(dim.get("description") or ""), amounts
+                    return (str(dim.get("unit") or ""), str(dim.get("description") or ""), amounts,
+                            term.get("effectiveDate"))
         return None
 
     def _row(self, g: _Group, observed_at: datetime) -> dict[str, Any]:

@@ -438,6 +438,12 @@ if __name__ == "__main__":
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for line in table(Path(tmp)):
-            print(json.dumps(line))
-    print(f"{time.perf_counter() - start:.1f} s")
+        lines = table(Path(tmp))
+    cols = list(lines[0])
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for line in lines:
+        print("| " + " | ".join("-" if line[c] is None else str(line[c]) for c in cols) + " |")
+    print(f"({time.perf_counter() - start:.1f} s)")
+    if any(line["impossible_stored"] or not line["controls_ok"].startswith("4/") for line in lines):
+        raise SystemExit(1)

@@ -10,8 +10,10 @@ reason); a unit switch is quarantined by the per-source plausibility check (inde
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -164,3 +166,15 @@ def test_a_unit_switch_on_a_first_run_is_caught_against_the_other_sources(runs: 
             assert "the other sources of the round" in (out[name].error or "")
             caught.append(name)
     assert sorted(caught) == sorted(run.before), sorted(set(run.before) - set(caught))
+
+
+@pytest.mark.parametrize("name", ["aws", "bedrock"])
+def test_a_term_not_yet_in_effect_is_quarantined(name: str) -> None:
+    """Only the terms' effectiveDate in the future (the offer file's publicationDate as recorded)."""
+    _, t1 = sf.times()
+    later = t1 + timedelta(days=30)
+    cap = sf.serve({name: lambda b: json.dumps(sf.set_times(json.loads(b), ["effectiveDate"], later)).encode()},
+                   [name], t1)
+    o = sf.run_round(cap, [name], t1)[0]
+    assert o.status == "failed" and o.rows_loaded == 0, o.error
+    assert o.quarantine["reason"].str.contains("term effectiveDate .* not yet the price in effect").all()
