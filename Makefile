@@ -76,13 +76,14 @@ hedge-demo: $(STAMP)
 		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB)
 
 # Long reliability runs (RELIABILITY.md): 50 kill -9 trials of a full replay run (SPOTINDEX_CRASH_TRIALS,
-# SPOTINDEX_CRASH_SOURCES=all or a comma list), the manipulation table, the reliability tests with more
-# fuzzing examples.
+# SPOTINDEX_CRASH_SOURCES=all or a comma list), the manipulation table, the source-fault table, the
+# reliability tests with more fuzzing examples.
 .PHONY: reliability
 reliability: $(STAMP)
 	SPOTINDEX_CRASH_TRIALS=$${SPOTINDEX_CRASH_TRIALS:-50} SPOTINDEX_CRASH_SOURCES=$${SPOTINDEX_CRASH_SOURCES:-all} \
 		$(BIN)/python -m tests.reliability.crash
 	$(BIN)/python -m tests.reliability.manipulation
+	$(BIN)/python -m tests.reliability.source_faults
 	SPOTINDEX_FUZZ_EXAMPLES=$${SPOTINDEX_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest -q -n 2 \
 		tests/test_reliability_manipulation.py tests/test_reliability_secrets.py tests/sources/test_fuzz_parsers.py \
 		tests/sources/test_transport_faults.py

@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from index import html_page, pipeline
+from index.errors import PublishError, describe_os_error, disk_hint
 from index.paths import PROJECT_ROOT
 from index.store import Store
 
@@ -129,12 +130,18 @@ def switch_latest(out_dir: Path, day: date) -> bool:
     if not (out_dir / day.isoformat()).is_dir():
         raise FileNotFoundError(f"{out_dir / day.isoformat()} does not exist: write the day before switching")
     link = out_dir / LATEST
-    if link.exists() and not link.is_symlink():  # a plain directory from an older layout
-        shutil.rmtree(link)
     tmp = out_dir / f".{LATEST}.tmp-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    os.symlink(day.isoformat(), tmp, target_is_directory=True)
-    os.replace(tmp, link)
+    try:
+        if link.exists() and not link.is_symlink():  # a plain directory from an older layout
+            shutil.rmtree(link)
+        tmp.unlink(missing_ok=True)
+        os.symlink(day.isoformat(), tmp, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PublishError(f"{out_dir / day.isoformat()} is written but {link} could not be switched to it: "
+                           f"{describe_os_error(exc)}; {disk_hint(exc)}, then publish again ({link} still "
+                           f"points at {current or 'nothing'})") from exc
     return True
 
 

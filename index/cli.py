@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from index import jobs, oracle
-from index.errors import SpotindexError
+from index.errors import SpotindexError, describe_os_error, disk_hint
 from index.paths import default_db
 from index.store import Store
 
@@ -218,6 +218,9 @@ def main() -> None:
         app()
     except SpotindexError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except OSError as exc:  # disk full, read-only or missing directory outside the publication writer
+        err.print(f"[red]error:[/red] {describe_os_error(exc)}: {disk_hint(exc)}", highlight=False, soft_wrap=True)
         sys.exit(1)
 
 

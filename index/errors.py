@@ -31,5 +31,27 @@ class StoreError(SpotindexError):
     """The database cannot be opened or written (lock held, newer schema, ...)."""
 
 
+class PublishError(SpotindexError):
+    """The publication could not be written (disk full, read-only or missing directory, ...)."""
+
+
+def disk_hint(exc: OSError) -> str:
+    """What an operator does about an OSError met while writing files."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free disk space"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "make the directory writable or choose another --out"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.ENOENT):
+        return "point --out at a directory"
+    return "check the disk and the directory"
+
+
+def describe_os_error(exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where} [errno {exc.errno}]"
+
+
 class ConfigError(SpotindexError):
     """A file in data/ (index definitions, canonical names, contracts) is invalid."""

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from index import (
     ledger,
     oracle,
     pipeline,
+    plausibility,
     publish,
     replay,
     revisions,
@@ -74,8 +75,35 @@ def run_scrape(store: Store, replay_dir: Path | None = None, names: Sequence[str
         outcomes = scrape.scrape_live(chosen)
         dataset = "live"
     run_id = scrape.new_run_id("scrape")
+    outcomes = screen_outcomes(store, outcomes)
     totals = store.write_scrape(run_id, started, dataset, outcomes)
     return ScrapeResult(run_id, outcomes, totals)
+
+
+def last_accepted(store: Store, outcomes: Sequence[scrape.SourceOutcome]) -> dict[str, pl.DataFrame]:
+    """Each source's stored rows at its latest observation in the ``REFERENCE_DAYS`` before the
+    earliest of ``outcomes``: the reference of the per-source plausibility check."""
+    if not outcomes or not store.path.exists():
+        return {}
+    before = min(o.observed_at for o in outcomes)
+    since = before - timedelta(days=plausibility.REFERENCE_DAYS)
+    found: dict[str, pl.DataFrame] = {}
+    for kind, table in (("gpu", "gpu_quotes"), ("token", "token_prices")):
+        names = sorted({o.source for o in outcomes if o.kind == kind})
+        if not names:
+            continue
+        marks = ", ".join("?" for _ in names)
+        rows = store.frame(
+            f"SELECT q.* FROM {table} q JOIN (SELECT source, max(observed_at) AS t FROM {table} "
+            f"WHERE source IN ({marks}) AND observed_at < ? AND observed_at >= ? GROUP BY source) l "
+            f"ON q.source = l.source AND q.observed_at = l.t", [*names, before, since])
+        found.update({name: part for (name,), part in rows.partition_by("source", as_dict=True).items()})
+    return found
+
+
+def screen_outcomes(store: Store, outcomes: Sequence[scrape.SourceOutcome]) -> list[scrape.SourceOutcome]:
+    """The per-source plausibility check before storing (index.plausibility, METHODOLOGY.md §3.3)."""
+    return scrape.screen(outcomes, last_accepted(store, outcomes))
 
 
 def record_snapshot(directory: Path, names: Sequence[str] | None = None,

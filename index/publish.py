@@ -22,6 +22,8 @@ from typing import Any
 
 import polars as pl
 
+from index.errors import PublishError, describe_os_error, disk_hint
+
 FIXED_POINT_EXPONENT = -6
 CSV_FIELDS = ["index_id", "date", "value", "unit", "status", "carried_from", "n_venues", "n_quotes", "n_fixings",
               "p25", "p75", "conf", "revision", "round_id", "methodology_version", "inputs_hash"]
@@ -113,26 +115,38 @@ def _csv_bytes(entries: list[dict[str, Any]]) -> bytes:
 
 
 def write_day(out_dir: Path, report: dict[str, Any], extra_files: dict[str, bytes] | None = None) -> Path:
-    """Write ``out_dir/<date>/`` atomically (temp dir, then rename); returns the day directory."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write ``out_dir/<date>/`` atomically (temp dir, then rename); returns the day directory.
+
+    A disk or permission error leaves the directory as it was (the temp directory removed, a
+    day being replaced put back) and raises PublishError in one line saying what to do.
+    """
     day = report["date"]
     final = out_dir / day
     tmp = out_dir / f".{day}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    old = out_dir / f".{day}.old-{os.getpid()}"
     files = {"indices.json": canonical_json(report), "indices.csv": _csv_bytes(report["indices"]),
              **(extra_files or {})}
-    for name, data in files.items():
-        with open(tmp / name, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    if final.exists():
-        old = out_dir / f".{day}.old-{os.getpid()}"
-        final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(final)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        for name, data in files.items():
+            with open(tmp / name, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        if final.exists():
+            final.rename(old)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(final)
+    except OSError as exc:
+        if old.exists() and not final.exists():
+            old.rename(final)  # the day being replaced goes back
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PublishError(f"cannot write the publication of {day} to {out_dir}: {describe_os_error(exc)}; "
+                           f"{disk_hint(exc)}, then publish again (nothing new was published; what was there "
+                           "is as it was)") from exc
     return final

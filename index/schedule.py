@@ -189,7 +189,7 @@ class Daemon:
         if due:
             chosen = jobs.select_sources(self.sources)
             part = replay.Snapshot(snap.path, snap.name, due)
-            outcomes = [o for rnd in scrape.scrape_replay(chosen, part) for o in rnd]
+            outcomes = jobs.screen_outcomes(self.store, [o for rnd in scrape.scrape_replay(chosen, part) for o in rnd])
             run_id = scrape.new_run_id("scrape")
             detail.update(self.store.write_scrape(run_id, datetime.now(UTC), snap.label, outcomes))
             detail["run_id"] = run_id

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import polars as pl
 
-from index import validate
+from index import plausibility, validate
 from index.errors import SourceError
 from index.replay import Snapshot
 from index.schemas import GPU_QUOTE_SCHEMA, QUARANTINE_SCHEMA, TOKEN_PRICE_SCHEMA, empty_frame
@@ -122,15 +122,69 @@ async def run_source(source: Source, client: httpx.AsyncClient, observed_at: dat
                                                 "report this to the source's maintainer")
     parsed = parsed.with_columns(observed_at=pl.lit(observed_at, dtype=pl.Datetime("us", "UTC")),
                                  dataset=pl.lit(dataset))
-    rows, quarantine = validate.split(parsed, source.kind)
+    rows, quarantine = validate.split(parsed, source.kind, duplicates=True)
     if rows.height == 0 and quarantine.height == 0:
         return outcome("failed", raw=raw, error=f"source {source.name}: the response held no rows")
     if rows.height == 0:
         return outcome("failed", q=quarantine, raw=raw,
                        error=f"source {source.name}: all {quarantine.height} rows quarantined "
                              f"(first reason: {quarantine['reason'][0]})")
-    status = "partial" if quarantine.height else "ok"
-    return outcome(status, rows, quarantine, raw)
+    if quarantine.height:
+        return outcome("partial", rows, quarantine, raw, error=quarantine_summary(source.name, quarantine, rows.height))
+    return outcome("ok", rows, quarantine, raw)
+
+
+def quarantine_summary(name: str, quarantine: pl.DataFrame, loaded: int, top: int = 3) -> str:
+    """One line for a run that loaded some rows and quarantined others: how many, the main reasons."""
+    counts = quarantine.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
+    parts = [f"{n}x {r if len(r) <= 90 else r[:87] + '...'}" for r, n in counts.head(top).iter_rows()]
+    more = f"; {counts.height - top} other reasons" if counts.height > top else ""
+    return (f"source {name}: {quarantine.height} of {quarantine.height + loaded} rows quarantined "
+            f"({'; '.join(parts)}{more})")
+
+
+def screen(outcomes: Sequence[SourceOutcome], last_accepted: dict[str, pl.DataFrame] | None = None
+           ) -> list[SourceOutcome]:
+    """The per-source plausibility check (``index.plausibility``) over outcomes, round by round.
+
+    ``last_accepted`` holds each source's stored reference (its rows at its last accepted
+    observation); a run that passes becomes the reference for the next round. Sources with a
+    reference are checked against it first; the others against the sources of the round not
+    found implausible. A run that fails moves all its rows to quarantine with the reason and is
+    marked failed; the other sources are not affected. Returns the outcomes in the order given.
+    """
+    last = dict(last_accepted or {})
+    out: list[SourceOutcome] = list(outcomes)
+    rounds: dict[datetime, list[int]] = defaultdict(list)
+    for i in sorted(range(len(out)), key=lambda i: out[i].observed_at):
+        rounds[out[i].observed_at].append(i)
+    for _, members in sorted(rounds.items()):
+        loaded = [i for i in members if out[i].status in ("ok", "partial") and out[i].rows.height]
+        verdicts: dict[int, plausibility.Move] = {}
+        for i in loaded:  # against its own last accepted run
+            own = last.get(out[i].source)
+            if own is not None:
+                verdicts[i] = plausibility.check(out[i].rows, own, None, out[i].kind)
+        trusted = [i for i in loaded if not (i in verdicts and verdicts[i].implausible)]
+        for i in loaded:  # no own reference (or nothing matched it): against the others of the round
+            if i not in verdicts or verdicts[i].ratio is None:
+                others = [out[j].rows for j in trusted if j != i and out[j].kind == out[i].kind]
+                verdicts[i] = plausibility.check(out[i].rows, None, pl.concat(others, how="vertical_relaxed")
+                                                 if others else None, out[i].kind)
+        for i in loaded:
+            o = out[i]
+            if not verdicts[i].implausible:
+                last[o.source] = o.rows
+                continue
+            own = last.get(o.source)
+            when = own["observed_at"].max() if own is not None and own.height else None
+            why = plausibility.reason(verdicts[i], f"{when:%Y-%m-%d %H:%M}Z" if isinstance(when, datetime) else None)
+            moved = validate.quarantine_rows(o.rows.with_columns(_field=pl.lit(plausibility.PRICE_FIELD[o.kind]),
+                                                                 _reason=pl.lit(why)), o.kind)
+            out[i] = SourceOutcome(o.source, o.kind, o.observed_at, o.started_at, o.finished_at, "failed",
+                                   o.rows.clear(), pl.concat([o.quarantine, moved]), o.raw,
+                                   f"source {o.source}: all {o.rows.height} rows quarantined: {why}")
+    return out
 
 
 async def run_round(sources: Sequence[Source], client: httpx.AsyncClient, observed_at: datetime,

@@ -155,27 +155,32 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection (migrating first if the file is older than this code)."""
-        if self.path.exists():
-            con = connect(self.path, read_only=True, retry_seconds=self.retry_seconds)
-            version = schema_version(con)
-            if version < LATEST_VERSION:
-                con.close()
-                with self.write():
-                    pass
-                con = connect(self.path, read_only=True, retry_seconds=self.retry_seconds)
-            elif version > LATEST_VERSION:
-                con.close()
-                raise StoreError(f"database {self.path} has schema version {version}, newer than this "
-                                 f"spotindex supports ({LATEST_VERSION}); upgrade spotindex")
-        else:
+        """A read-only connection (migrating first if the file is older than this code).
+
+        A missing file is refused, never created: a mistyped ``--db`` must not leave an empty
+        database behind (nor let a read command report on one as if it were the real file).
+        """
+        self.require()
+        con = connect(self.path, read_only=True, retry_seconds=self.retry_seconds)
+        version = schema_version(con)
+        if version < LATEST_VERSION:
+            con.close()
             with self.write():
                 pass
             con = connect(self.path, read_only=True, retry_seconds=self.retry_seconds)
+        elif version > LATEST_VERSION:
+            con.close()
+            raise StoreError(f"database {self.path} has schema version {version}, newer than this "
+                             f"spotindex supports ({LATEST_VERSION}); upgrade spotindex")
         try:
             yield con
         finally:
             con.close()
+
+    def require(self) -> None:
+        """Refuse a missing database file (read paths must not create one)."""
+        if not self.path.exists():
+            raise StoreError(f"no database at {self.path}: run `spotindex run` or `spotindex scrape` first")
 
     def init(self) -> int:
         with self.write() as con:

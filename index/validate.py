@@ -66,8 +66,12 @@ def _token_rules() -> list[tuple[pl.Expr, str, str]]:
     ]
 
 
-def split(df: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows to load, quarantine rows) for a frame of ``kind`` 'gpu' or 'token'."""
+def split(df: pl.DataFrame, kind: str, duplicates: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows to load, quarantine rows) for a frame of ``kind`` 'gpu' or 'token'.
+
+    ``duplicates``: also quarantine rows sharing a key (one source's response at one time, as the
+    scrape framework passes it; importers apply their own interval and duplicate rules).
+    """
     schema = GPU_QUOTE_SCHEMA if kind == "gpu" else TOKEN_PRICE_SCHEMA
     df = conform(df, schema)
     rules = _gpu_rules() if kind == "gpu" else _token_rules()
@@ -79,8 +83,42 @@ def split(df: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         reason_expr = pl.when(cond).then(pl.col("quarantine_reason") if not reason else pl.lit(reason)).otherwise(
             reason_expr)
     tagged = df.with_columns(_field=field_expr, _reason=reason_expr)
-    good = tagged.filter(pl.col("_reason").is_null()).drop("_field", "_reason")
+    good = tagged.filter(pl.col("_reason").is_null())
     bad = tagged.filter(pl.col("_reason").is_not_null())
+    if duplicates and good.height:
+        good = _tag_duplicates(good, kind)
+        bad = pl.concat([bad, good.filter(pl.col("_reason").is_not_null())])
+        good = good.filter(pl.col("_reason").is_null())
+    return good.drop("_field", "_reason", "quarantine_reason"), quarantine_rows(bad, kind)
+
+
+# The natural key of a row, as the store's primary key: one row per key and observation.
+KEYS = {"gpu": ["source", "offer_id", "observed_at"], "token": ["source", "provider", "source_model_id", "observed_at"]}
+DUPLICATE_COPY = "duplicate: the same offer appears again in this response with the same values (first copy kept)"
+DUPLICATE_CONFLICT = "duplicate: the same offer appears {n} times in this response with different values (none kept)"
+
+
+def _tag_duplicates(good: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Rows sharing a key within one source's response. Identical copies (a listing repeated,
+    e.g. on two pages) keep their first copy; copies that disagree (two prices for one offer)
+    are all quarantined: which one the venue means cannot be told from the response."""
+    key = KEYS[kind]
+    if not good.select(pl.struct(key).is_duplicated().any()).item():
+        return good  # the usual case: one row per key (no wide comparison needed)
+    values = [c for c in good.columns if c not in ("raw_sha256", "_field", "_reason")]
+    n_key = pl.len().over(key)
+    n_same = pl.len().over(values)
+    first = pl.int_range(pl.len()).over(values) == 0
+    conflict = n_key > n_same
+    copy = (n_key > 1) & ~conflict & ~first
+    reason = (pl.when(conflict).then(pl.format(DUPLICATE_CONFLICT.replace("{n}", "{}"), n_key))
+              .when(copy).then(pl.lit(DUPLICATE_COPY)).otherwise(pl.col("_reason")))
+    field = pl.when(conflict | copy).then(pl.lit(key[1])).otherwise(pl.col("_field"))
+    return good.with_columns(_reason=reason, _field=field)
+
+
+def quarantine_rows(bad: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Quarantine rows for ``bad`` (rows of the source schema with ``_field`` and ``_reason``)."""
     if kind == "gpu":
         key = pl.col("offer_id").fill_null("?")
         value = pl.format("price_usd_per_hour={} price_usd_per_gpu_hour={} gpu_count={} currency={} gpu_model={}",
@@ -96,4 +134,4 @@ def split(df: pl.DataFrame, kind: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         pl.col("_field").alias("field"), value.fill_null("null").alias("value"), pl.col("_reason").alias("reason"),
         pl.col("raw_sha256"), pl.col("dataset"),
     )
-    return good.drop("quarantine_reason"), conform(quarantine, QUARANTINE_SCHEMA)
+    return conform(quarantine, QUARANTINE_SCHEMA)

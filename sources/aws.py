@@ -54,7 +54,7 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
-from sources.base import RawResponse, Source, as_float, request
+from sources.base import CATALOG_MAX_AGE, RawResponse, Source, as_float, request, time_problem, with_reason
 
 OFFER_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/{region}/index.json"
 REGIONS = ("us-east-1", "us-east-2", "us-west-2")
@@ -324,7 +324,8 @@ class Aws(Source):
             if not isinstance(product, dict) or not self._is_quote(product):
                 continue
             rows.extend(self.ondemand_rows(str(sku), product, on_demand.get(sku), resp, observed_at))
-        return rows
+        return with_reason(rows, time_problem(doc.get("publicationDate"), observed_at, "offer file publicationDate",
+                                              CATALOG_MAX_AGE))
 
     @staticmethod
     def _is_quote(product: dict[str, Any]) -> bool:
@@ -346,10 +347,12 @@ class Aws(Source):
             return [{**common, "offer_id": f"{sku}.ondemand", "pricing_class": "on_demand", "tier": "T3",
                      "price_usd_per_hour": None, "price_usd_per_gpu_hour": None,
                      "quarantine_reason": "no OnDemand term for this product"}]
+        pending = {str(k): why for k, t in terms.items() if isinstance(t, dict) and (why := time_problem(
+            t.get("effectiveDate"), observed_at, "term effectiveDate", None, "not yet the price in effect"))}
         rows = []
         for rate_code, unit, usd in dims:
             price = as_float(usd)
-            problems = []
+            problems = [why for k, why in pending.items() if rate_code.startswith(k)]
             if usd is None:
                 problems.append("pricePerUnit has no USD price")
             elif price is None:
@@ -389,6 +392,8 @@ class Aws(Source):
             elif price == 0:
                 problems.append("SpotPrice is 0: not offered, not free")
                 price = None
+            if future := time_problem(rec.get("Timestamp"), observed_at, "spot price Timestamp", None):
+                problems.append(future)  # a price set in 2019 is still the price; one from the future is not
             count = common["gpu_count"]
             rows.append({**common, "offer_id": f"{itype}@{zone}:spot", "pricing_class": "spot", "tier": "T2",
                          "price_usd_per_hour": price,

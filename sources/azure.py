@@ -37,7 +37,7 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
-from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
+from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list, time_problem
 
 URL = "https://prices.azure.com/api/retail/prices"
 API_VERSION = "2023-01-01-preview"  # pages of 1000 items (100 without it)
@@ -169,6 +169,9 @@ class Azure(Source):
         if price == 0:
             problems.append("retailPrice is 0: not offered, not free")
             hourly = None
+        if future := time_problem(item.get("effectiveStartDate"), observed_at, "effectiveStartDate", None,
+                                  "not yet the price in effect"):
+            problems.append(future)
         count = inst.gpu_count if inst else None
         return {
             "observed_at": observed_at,

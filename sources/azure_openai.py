@@ -31,7 +31,7 @@ import polars as pl
 from index.errors import SourceError
 from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources._tokens import price, token_row
-from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
+from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list, time_problem
 
 API = "https://prices.azure.com/api/retail/prices"
 API_VERSION = "2023-01-01-preview"  # 1000 items a page (100 without)
@@ -106,6 +106,7 @@ class _Group:
     region: str
     resp: RawResponse | None = None  # the page the group's first meter came from
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[str, str] = field(default_factory=dict)  # direction -> why its only meter is not yet in effect
 
 
 def _better(new: dict[str, Any], old: dict[str, Any]) -> bool:
@@ -156,6 +157,10 @@ class AzureOpenAI(Source):
                 key = (str(item.get("productName") or ""), meter.model, meter.deployment,
                        str(item.get("armRegionName") or ""))
                 g = groups.setdefault(key, _Group(*key, resp=resp))
+                if future := time_problem(item.get("effectiveStartDate"), observed_at, "effectiveStartDate", None,
+                                          "not yet the price in effect"):
+                    g.pending.setdefault(meter.direction, f"{meter.direction} meter: {future}")
+                    continue  # a scheduled price: the one in effect (if listed) is the price
                 old = g.items.get(meter.direction)
                 if old is None or _better(item, old):
                     g.items[meter.direction] = item
@@ -172,6 +177,8 @@ class AzureOpenAI(Source):
         for direction in ("input", "output", "cached"):
             item = g.items.get(direction)
             if item is None:
+                if direction in g.pending and direction != "cached":
+                    reasons.append(g.pending[direction])
                 continue
             unit = str(item.get("unitOfMeasure") or "").strip().lower()
             factor = UNIT_FACTOR.get(unit)

@@ -23,7 +23,7 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -145,9 +145,14 @@ def _retry_after_seconds(response: httpx.Response, cap: float) -> float | None:
     try:
         return min(cap, max(0.0, float(value)))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value)
+        try:
+            parsed = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):  # neither seconds nor an HTTP date ("soon"): back off instead
+            return None
         if parsed is None:
             return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
         return min(cap, max(0.0, (parsed - datetime.now(UTC)).total_seconds()))
 
 
@@ -311,6 +316,72 @@ def as_float(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+# Timestamps a payload carries about its own prices (METHODOLOGY.md §3.2). A time after the
+# observation (beyond clock skew) is a clock or feed error; an "as of" time older than the limit
+# means the source serves a frozen copy. Effective-from dates are only checked for the future:
+# a price in effect since 2019 is still the price.
+FUTURE_SLACK = timedelta(hours=1)
+CATALOG_MAX_AGE = timedelta(days=365)  # a price list's publication / last-update date
+OBSERVATION_MAX_AGE = timedelta(days=7)  # an aggregator's own observation time (§4.1's list-price window)
+
+
+def as_instant(value: Any) -> datetime | None:
+    """An ISO-8601 time (``Z`` or offset; a bare date is its midnight UTC) or epoch seconds, else None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def time_problem(value: Any, observed_at: datetime, what: str, max_age: timedelta | None,
+                 future: str = "clock or feed error") -> str | None:
+    """Why a payload timestamp makes its prices unusable, or None (also None when unreadable).
+    ``future`` says what a time after the observation means for this field."""
+    ts = as_instant(value)
+    if ts is None:
+        return None
+    date_only = isinstance(value, str) and len(value.strip()) == 10
+    slack = timedelta(days=1) if date_only else FUTURE_SLACK  # a bare date may be another time zone's today
+    if ts > observed_at + slack:
+        return f"{what} {str(value)[:32]} is after the observation time {observed_at:%Y-%m-%dT%H:%MZ}: {future}"
+    if max_age is not None and ts < observed_at - max_age:
+        return (f"{what} {str(value)[:32]} is {(observed_at - ts).days} days before the observation "
+                f"(limit {max_age.days}): stale data")
+    return None
+
+
+def with_reason(rows: list[dict[str, Any]], reason: str | None) -> list[dict[str, Any]]:
+    """``rows`` with ``reason`` added to each row's quarantine_reason (unchanged when None)."""
+    if not reason:
+        return rows
+    return [{**r, "quarantine_reason": "; ".join(x for x in (r.get("quarantine_reason"), reason) if x)} for r in rows]
+
+
+def number_repeats(rows: list[dict[str, Any]], field: str, sep: str, scope: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Rows whose ``(scope..., field)`` repeats an earlier row's: a row that differs gets
+    ``<field><sep><n>`` (two offers the response does not tell apart by id: both kept); an identical
+    copy keeps its key, so validation quarantines it as a duplicate (index.validate)."""
+    seen: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    out = []
+    for row in rows:
+        prior = seen.setdefault(tuple(row.get(c) for c in (*scope, field)), [])
+        numbered = row if not prior or row in prior else {**row, field: f"{row[field]}{sep}{len(prior) + 1}"}
+        prior.append(row)
+        out.append(numbered)
+    return out
 
 
 def require_list(source: str, payload: Any, key: str | None, url: str | None = None) -> list[Any]:

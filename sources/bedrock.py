@@ -35,7 +35,7 @@ import polars as pl
 from index.errors import SourceError
 from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources._tokens import price, token_row
-from sources.base import RawResponse, Source, as_float, request
+from sources.base import CATALOG_MAX_AGE, RawResponse, Source, as_float, request, time_problem
 
 BASE = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws"
 OFFERS = ("AmazonBedrock", "AmazonBedrockFoundationModels")
@@ -103,13 +103,14 @@ class Bedrock(Source):
         # One group per model, region and deployment across all files: a region's SKUs never count twice.
         groups: dict[tuple[str, str, str], _Group] = {}
         for resp in raw:
-            self._read_offer(resp, groups)
+            self._read_offer(resp, groups, observed_at)
         rows = [self._row(g, observed_at) for g in groups.values()]
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
         return rows_frame(rows, TOKEN_PRICE_SCHEMA)
 
-    def _read_offer(self, resp: RawResponse, groups: dict[tuple[str, str, str], _Group]) -> None:
+    def _read_offer(self, resp: RawResponse, groups: dict[tuple[str, str, str], _Group], observed_at: datetime
+                    ) -> None:
         payload = resp.json()
         if not isinstance(payload, dict):
             raise SourceError(self.name, f"expected an offer file object, got {type(payload).__name__}",
@@ -125,6 +126,7 @@ class Bedrock(Source):
         if not products:
             raise SourceError(self.name, "the offer file lists no products", field="products", url=resp.url)
         offer = str(payload.get("offerCode") or resp.meta.get("offer") or "")
+        stale = time_problem(payload.get("publicationDate"), observed_at, "offer file publicationDate", CATALOG_MAX_AGE)
         for sku, product in products.items():
             attrs = product.get("attributes") if isinstance(product, dict) else None
             if not isinstance(attrs, dict):
@@ -135,11 +137,17 @@ class Bedrock(Source):
             name, direction, deployment = picked
             region = str(attrs.get("regionCode") or resp.meta.get("region") or "")
             g = groups.setdefault((name, region, deployment), _Group(name, region, deployment, resp=resp))
+            if stale and stale not in g.reasons:
+                g.reasons.append(stale)
             dim = self._dimension(on_demand.get(sku))
             if dim is None:
                 g.reasons.append(f"{direction}: SKU {sku} has no on-demand price")
                 continue
-            unit, desc, amounts = dim
+            unit, desc, amounts, effective = dim
+            if future := time_problem(effective, observed_at, "term effectiveDate", None,
+                                      "not yet the price in effect"):
+                g.reasons.append(f"{direction}: {future}")
+                continue
             currency, amount = ("USD", amounts["USD"]) if "USD" in amounts else next(iter(amounts.items()))
             if currency != "USD":
                 g.currency = currency  # left as the raw code: validate quarantines it
@@ -184,7 +192,8 @@ class Bedrock(Source):
         return name, direction, "global" if "global" in usage.lower() else "regional"
 
     @staticmethod
-    def _dimension(terms: Any) -> tuple[str, str, dict[str, Any]] | None:
+    def _dimension(terms: Any) -> tuple[str, str, dict[str, Any], Any] | None:
+        """(unit, description, pricePerUnit, the term's effectiveDate) of the first priced dimension."""
         if not isinstance(terms, dict):
             return None
         for term in terms.values():
@@ -192,7 +201,8 @@ class Bedrock(Source):
             for dim in (dims or {}).values():
                 amounts = dim.get("pricePerUnit") if isinstance(dim, dict) else None
                 if isinstance(amounts, dict) and amounts:
-                    return str(dim.get("unit") or ""), str(dim.get("description") or ""), amounts
+                    return (str(dim.get("unit") or ""), str(dim.get("description") or ""), amounts,
+                            term.get("effectiveDate"))
         return None
 
     def _row(self, g: _Group, observed_at: datetime) -> dict[str, Any]:

@@ -36,7 +36,17 @@ from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import form_factor_hint, reserved_class, resolve_gpu, venue_fields
 from sources._gpu_common import obj as _obj
-from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
+from sources.base import (
+    OBSERVATION_MAX_AGE,
+    RawResponse,
+    Source,
+    as_float,
+    request,
+    require_field_somewhere,
+    require_list,
+    time_problem,
+    with_reason,
+)
 
 URL = "https://compute-pulse.com/api/listings"
 SLUGS = ("nvidia-h100", "nvidia-h200", "nvidia-b200", "nvidia-a100", "nvidia-l40s", "amd-mi300x")
@@ -126,7 +136,10 @@ class ComputePulse(Source):
                                       url=resp.url)
                 key = (slug, str(row.get("id")))
                 if row.get("id") is not None and key in seen:
-                    continue  # the same listing on two pages of one book (the book moved between requests)
+                    # the same listing twice in one book (it moved between two page requests): first copy kept
+                    rows.extend(with_reason([self._row(row, slug, resp, observed_at)],
+                                            "duplicate: listing already read earlier in this book (first copy kept)"))
+                    continue
                 seen.add(key)
                 rows.append(self._row(row, slug, resp, observed_at))
         if not rows:
@@ -149,6 +162,8 @@ class ComputePulse(Source):
         cls, cls_problem = pricing_class(r.get("billing_type"), r.get("min_duration_hours"))
         if cls_problem and r.get("billing_type") is not None:
             problems.append(cls_problem)
+        if when := time_problem(r.get("fetched_at"), observed_at, "listing fetched_at", OBSERVATION_MAX_AGE):
+            problems.append(when)
         code = str(r.get("currency")).strip().upper() if r.get("currency") else "USD"
         if code == "USD":
             per_gpu = as_float(r.get("price_per_gpu_hour"))

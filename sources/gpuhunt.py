@@ -37,7 +37,7 @@ from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import form_factor_hint, resolve_gpu, venue_fields
-from sources.base import RawResponse, Source, as_float, request
+from sources.base import RawResponse, Source, as_float, number_repeats, request
 
 BASE = "https://dstack-gpu-pricing.s3.eu-west-1.amazonaws.com/v2"
 VERSION_URL = f"{BASE}/version"
@@ -123,15 +123,8 @@ class GpuHunt(Source):
             if missing:
                 raise SourceError(self.name, f"column missing from {member} (header {header[:10]})",
                                   field=missing[0], url=resp.url)
-            seen: dict[str, int] = {}
-            for line in reader:
-                row = self._row(provider, line, resp, observed_at)
-                if row is None:
-                    continue
-                seen[row["offer_id"]] = seen.get(row["offer_id"], 0) + 1
-                if seen[row["offer_id"]] > 1:
-                    row["offer_id"] += f"#{seen[row['offer_id']]}"
-                rows.append(row)
+            found = [row for line in reader if (row := self._row(provider, line, resp, observed_at)) is not None]
+            rows.extend(number_repeats(found, "offer_id", "#"))
         return rows
 
     def _row(self, provider: str, line: dict[str, str], resp: RawResponse,

@@ -23,7 +23,7 @@ from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
 from sources._gpu_common import resolve_gpu
-from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
+from sources.base import RawResponse, Source, as_float, number_repeats, request, require_field_somewhere, require_list
 
 VENUE = "hyperbolic"
 URL = "https://api.hyperbolic.ai/v2/alpha/on-demand/rental-options"
@@ -52,16 +52,13 @@ class Hyperbolic(Source):
         for resp in raw:
             options = require_list(self.name, resp.json(), None, resp.url)
             require_field_somewhere(self.name, options, REQUIRED, resp.url)
-            seen: dict[str, int] = {}
+            found = []
             for i, o in enumerate(options):
                 if not isinstance(o, dict):
                     raise SourceError(self.name, f"option is {type(o).__name__}, not an object", field="[]",
                                       url=resp.url)
-                oid = _offer_id(o, i)
-                seen[oid] = seen.get(oid, 0) + 1
-                if seen[oid] > 1:
-                    oid = f"{oid}#{seen[oid]}"
-                rows.append(self._row(o, oid, resp, observed_at))
+                found.append(self._row(o, _offer_id(o, i), resp, observed_at))
+            rows.extend(number_repeats(found, "offer_id", "#"))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
         return rows_frame(rows, GPU_QUOTE_SCHEMA)

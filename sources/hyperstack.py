@@ -95,9 +95,12 @@ class Hyperstack(Source):
         if model is None:
             return None  # not a GPU: storage, IPs, CPU flavors
         start, end = _time(e.get("start_time")), _time(e.get("end_time"))
-        if (start and start > observed_at) or (end and end <= observed_at):
-            return None  # not the current price
+        if end and end <= observed_at:
+            return None  # a past price, not the current one
         problems = []
+        if start and start > observed_at:  # a scheduled price: quarantined with the reason, never loaded
+            problems.append(f"start_time {e.get('start_time')} is after the observation time "
+                            f"{observed_at:%Y-%m-%dT%H:%MZ}: not yet the price in effect")
         value = as_float(e.get("value"))
         if e.get("value") is None:
             problems.append("value is null: not offered")

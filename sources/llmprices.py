@@ -27,7 +27,17 @@ from index import canonical
 from index.errors import SourceError
 from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
 from sources._tokens import price, token_row
-from sources.base import RawResponse, Source, request, require_field_somewhere, require_list
+from sources.base import (
+    CATALOG_MAX_AGE,
+    RawResponse,
+    Source,
+    number_repeats,
+    request,
+    require_field_somewhere,
+    require_list,
+    time_problem,
+    with_reason,
+)
 
 URL = "https://www.llm-prices.com/current-v1.json"
 LONG_CONTEXT_TIER = re.compile(r"-\d+k$")
@@ -59,16 +69,13 @@ class LlmPrices(Source):
             if not prices:
                 raise SourceError(self.name, "the price list is empty", field="prices", url=resp.url)
             require_field_somewhere(self.name, prices, ("id", "vendor", "input", "output"), resp.url)
-            seen: dict[tuple[str, str], int] = {}
-            for rec in prices:
-                if isinstance(rec, dict) and isinstance(rec.get("id"), str) and LONG_CONTEXT_TIER.search(rec["id"]):
-                    continue  # a long-context tier (module docstring)
-                row = self._row(rec, resp, observed_at)
-                key = (row["provider"], row["source_model_id"])
-                seen[key] = seen.get(key, 0) + 1
-                if seen[key] > 1:  # the same id twice for one vendor: keep both, told apart
-                    row["source_model_id"] += f" #{seen[key]}"
-                rows.append(row)
+            stale = time_problem(payload.get("updated_at") if isinstance(payload, dict) else None, observed_at,
+                                 "price list updated_at", CATALOG_MAX_AGE)
+            found = [self._row(rec, resp, observed_at) for rec in prices
+                     if not (isinstance(rec, dict) and isinstance(rec.get("id"), str)
+                             and LONG_CONTEXT_TIER.search(rec["id"]))]  # a long-context tier (module docstring)
+            # the same id twice for one vendor: both kept, told apart (an identical copy is a duplicate)
+            rows.extend(with_reason(number_repeats(found, "source_model_id", " #", ("provider",)), stale))
         if not rows:
             return empty_frame(TOKEN_PRICE_SCHEMA)
         return rows_frame(rows, TOKEN_PRICE_SCHEMA)

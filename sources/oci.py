@@ -35,7 +35,17 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import GPU_QUOTE_SCHEMA, empty_frame, rows_frame
-from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
+from sources.base import (
+    CATALOG_MAX_AGE,
+    RawResponse,
+    Source,
+    as_float,
+    request,
+    require_field_somewhere,
+    require_list,
+    time_problem,
+    with_reason,
+)
 
 URL = "https://apexapps.oracle.com/pls/apex/cetools/api/v1/products/"
 PARAMS = {"currencyCode": "USD"}
@@ -98,14 +108,16 @@ class Oci(Source):
     def parse(self, raw: Sequence[RawResponse], observed_at: datetime) -> pl.DataFrame:
         rows: list[dict[str, Any]] = []
         for resp in raw:
-            items = require_list(self.name, resp.json(), "items", resp.url)
+            payload = resp.json()
+            items = require_list(self.name, payload, "items", resp.url)
             require_field_somewhere(self.name, items, REQUIRED, resp.url)
+            stale = time_problem(payload.get("lastUpdated"), observed_at, "price list lastUpdated", CATALOG_MAX_AGE)
             for item in items:
                 if not isinstance(item, dict):
                     raise SourceError(self.name, f"item is {type(item).__name__}, not an object", field="items[]",
                                       url=resp.url)
                 if _is_gpu_item(item):
-                    rows.append(self._row(item, resp, observed_at))
+                    rows.extend(with_reason([self._row(item, resp, observed_at)], stale))
         if not rows:
             return empty_frame(GPU_QUOTE_SCHEMA)
         return rows_frame(rows, GPU_QUOTE_SCHEMA)

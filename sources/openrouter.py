@@ -25,7 +25,7 @@ import polars as pl
 from index import canonical
 from index.errors import SourceError
 from index.schemas import TOKEN_PRICE_SCHEMA, empty_frame, rows_frame
-from sources.base import RawResponse, Source, as_float, request, require_field_somewhere, require_list
+from sources.base import RawResponse, Source, as_float, number_repeats, request, require_field_somewhere, require_list
 
 BASE = "https://openrouter.ai/api/v1"
 PER_MILLION = 1_000_000
@@ -154,7 +154,6 @@ class OpenRouter(Source):
         model_id = str(data.get("id") or resp.meta.get("model") or "")
         rows: list[dict[str, Any]] = []
         per_provider: dict[str, int] = {}
-        ids_seen: dict[tuple[str, str], int] = {}
         for e in endpoints:
             if isinstance(e, dict):
                 provider = canonical.venue_id(str(e.get("provider_name") or e.get("name") or "unknown"))
@@ -170,12 +169,9 @@ class OpenRouter(Source):
                        e.get("context_length"), e.get("quantization"), resp, observed_at)
             if per_provider[provider] > 1:  # one provider, several endpoints (fp8 and bf16...): keep each
                 row["source_model_id"] += f" [{e.get('tag') or e.get('quantization') or e.get('name')}]"
-            key = (provider, row["source_model_id"])
-            ids_seen[key] = ids_seen.get(key, 0) + 1
-            if ids_seen[key] > 1:  # even the tag repeats: number them, never drop one
-                row["source_model_id"] += f" #{ids_seen[key]}"
             rows.append(row)
-        return rows
+        # even the tag repeats: number them, never drop one (an identical copy is a duplicate)
+        return number_repeats(rows, "source_model_id", " #", ("provider",))
 
 
 SOURCE = OpenRouter()

@@ -36,8 +36,12 @@ def test_html_from_one_source_does_not_stop_the_other() -> None:
 
     out = run(handler)
     assert out["vastai"].status == "partial"  # loads, with the zero-price offer quarantined
-    # the fixture answers each GPU query: 4 on-demand + 4 spot rows good, 1 zero-price row quarantined
-    assert out["vastai"].rows_loaded == 8 * len(GPU_NAMES) and out["vastai"].rows_quarantined == len(GPU_NAMES)
+    # the fixture answers each GPU query: 4 on-demand + 4 spot rows good, 1 zero-price row quarantined per
+    # answer; the same offers in the other answers are duplicates, quarantined (the first copy is kept)
+    assert out["vastai"].rows_loaded == 8
+    assert out["vastai"].rows_quarantined == len(GPU_NAMES) + 8 * (len(GPU_NAMES) - 1)
+    copies = out["vastai"].quarantine.filter(pl.col("reason").str.starts_with("duplicate"))
+    assert copies.height == 8 * (len(GPU_NAMES) - 1)
     assert out["openrouter"].status == "failed"
     assert "openrouter" in out["openrouter"].error and "HTML instead of JSON" in out["openrouter"].error
 

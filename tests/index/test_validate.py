@@ -51,3 +51,26 @@ def test_token_rows() -> None:
     assert good.height == 1
     assert dict(zip(bad["record_key"], bad["field"], strict=True)) == {"p|none": "usd_per_mtok_input",
                                                                         "p|neg": "usd_per_mtok_input"}
+
+
+def test_duplicates_in_one_response() -> None:
+    """Identical copies keep the first; copies that disagree are all quarantined; other rows untouched."""
+    rows = [gpu(offer_id="a"), gpu(offer_id="a", raw_sha256="page2"), gpu(offer_id="a"),
+            gpu(offer_id="b"), gpu(offer_id="b", price_usd_per_hour=6.0, price_usd_per_gpu_hour=3.0),
+            gpu(offer_id="c")]
+    good, bad = validate.split(pl.DataFrame(rows), "gpu", duplicates=True)
+    assert sorted(good["offer_id"].to_list()) == ["a", "c"]
+    copies = bad.filter(pl.col("record_key") == "a")
+    assert copies.height == 2 and copies["reason"].str.contains("first copy kept").all()
+    conflict = bad.filter(pl.col("record_key") == "b")
+    assert conflict.height == 2 and conflict["reason"].str.contains("2 times .* different values").all()
+    assert (bad["field"] == "offer_id").all()
+    # without the option (importers: their own rules), every row passes
+    assert validate.split(pl.DataFrame(rows), "gpu")[0].height == 6
+
+
+def test_a_row_quarantined_for_its_price_is_not_also_a_duplicate() -> None:
+    good, bad = validate.split(pl.DataFrame([gpu(), gpu(price_usd_per_hour=0.0, price_usd_per_gpu_hour=0.0)]), "gpu",
+                               duplicates=True)
+    assert good.height == 1 and bad["reason"].to_list() == [
+        "price_usd_per_hour <= 0: zero or negative prices mean not offered, not free"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import jobs
+from index import jobs, oracle
 from index.store import Store, scalar
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,8 +31,12 @@ def index_cmd(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "index", *[str(a) for a in args]]
 
 
-# make test uses five small sources (a run takes seconds); make reliability sets SPOTINDEX_CRASH_SOURCES=all
-FAST_SOURCES = ("hyperbolic", "runpod", "voltagepark", "lambdalabs", "shadeform")
+# make test: two small sources present in every capture and five GPU series they feed, so that a
+# run takes seconds and its three commits (scrape, computation, publication) each take a share of
+# it; make reliability (SPOTINDEX_CRASH_SOURCES=all): every source and every series of data/.
+FAST_SOURCES = ("hyperbolic", "lambdalabs")
+FAST_SERIES = ("GPU.H100-SXM.OD.NEO", "GPU.H100-PCIE.OD.NEO", "GPU.H200.OD.NEO", "GPU.B200.OD.NEO",
+               "GPU.A100-80GB.OD.NEO")
 
 
 def chosen_sources() -> tuple[str, ...]:
@@ -44,9 +49,30 @@ def run_cmd(db: Path, out: Path, key: Path) -> list[str]:
     return index_cmd("run", "--replay", REPLAY, "--db", db, "--out", out, "--key", key, *picks)
 
 
+def fast_data_dir(directory: Path, series: tuple[str, ...] = FAST_SERIES) -> Path:
+    """data/ with indices.toml cut down to ``series`` (header and defaults kept, no token section)."""
+    target = directory / "data"
+    target.mkdir(exist_ok=True)
+    for f in (REPO / "data").glob("*.toml"):
+        shutil.copy(f, target / f.name)
+    head, *blocks = (REPO / "data" / "indices.toml").read_text().split("[[index]]\n")
+    kept = []
+    for block in blocks:
+        lines = block.splitlines()
+        end = next((i for i, ln in enumerate(lines) if ln.startswith(("[", "# ----"))), len(lines))
+        if any(f'id = "{s}"' in ln for s in series for ln in lines[:end]):
+            kept.append("[[index]]\n" + "\n".join(lines[:end]).rstrip() + "\n")
+    assert len(kept) == len(series), f"series not found in data/indices.toml: {series}"
+    (target / "indices.toml").write_text(head.split("\n# ----")[0] + "\n" + "\n".join(kept))
+    return target
+
+
+DATA: Path | None = None  # set by trials(): the data directory the runs use (None: the repository's)
+
+
 def env() -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("SPOTINDEX_")}
-    return {**e, "PYTHONPATH": str(REPO), "COLUMNS": "200"}
+    return {**e, "PYTHONPATH": str(REPO), "COLUMNS": "200", **({"SPOTINDEX_DATA": str(DATA)} if DATA else {})}
 
 
 @dataclass
@@ -119,9 +145,8 @@ def check_days(state: State, full: State, out: Path, pub: Path) -> list[str]:
 
 
 def keypair(directory: Path) -> tuple[Path, Path]:
-    subprocess.run(index_cmd("keygen", "--out", directory / "k"), check=True, env=env(), capture_output=True,
-                   cwd=REPO)
-    return directory / "k.key", directory / "k.pub"
+    """The publisher's key pair (``oracle.keygen``, what ``spotindex keygen`` runs), made in this process."""
+    return oracle.keygen(directory / "k")
 
 
 def full_run(work: Path, key: Path) -> tuple[State, float]:
@@ -180,11 +205,15 @@ def chain(work: Path, c: int, delays: list[float], key: Path, pub: Path, full: S
 
 
 def trials(work: Path, n: int, per_chain: int = 5, seed: int = 20261120) -> tuple[list[Chain], float]:
+    global DATA
+    DATA = fast_data_dir(work) if chosen_sources() else None
     key, pub = keypair(work)
     full, elapsed = full_run(work, key)
     rng = random.Random(seed)
-    # each kill lands anywhere from start-up to the end of a run (the run's own measured length)
-    delays = [rng.uniform(0.3, elapsed) for _ in range(n)]
+    # each kill lands anywhere from start-up to the end of a run (the run's own measured length),
+    # stratified: the k-th of n in the k-th n-th of the run, so few trials still cover every phase
+    delays = [0.3 + (elapsed - 0.3) * (k + rng.random()) / n for k in range(n)]
+    rng.shuffle(delays)
     chunks = [delays[i:i + per_chain] for i in range(0, n, per_chain)]
     return [chain(work, c, d, key, pub, full) for c, d in enumerate(chunks)], elapsed
 
@@ -198,7 +227,8 @@ def main() -> None:
     results = [t for c in chains for t in c.trials]
     phases = Counter(t.phase for t in results)
     bad = [t for t in results if t.problems]
-    srcs = ",".join(chosen_sources()) or "all sources"
+    srcs = (f"{','.join(chosen_sources())}; series {','.join(FAST_SERIES)}" if chosen_sources()
+            else "all sources, all series")
     print(f"{n} kill -9 trials in {len(chains)} chains ({srcs}); an uninterrupted run took {elapsed:.1f} s")
     print("state at the kill: " + ", ".join(f"{k} {v}" for k, v in sorted(phases.items())))
     print(f"consistent after the kill: {n - len(bad)}/{n}; "

@@ -45,7 +45,9 @@ def by_id(df: pl.DataFrame, offer_id: str) -> dict:
 
 def test_parser_on_own_fixture():
     df = own()
-    assert df.height == 10  # 3 + 7 - the listing repeated on page 2 + 1 H200
+    assert df.height == 11  # 3 + 7 + 1 H200; the listing repeated on page 2 is a quarantined copy
+    copies = df.filter(pl.col("quarantine_reason").str.starts_with("duplicate").fill_null(False))
+    assert copies.height == 1 and copies["offer_id"][0] in df.filter(pl.col("quarantine_reason").is_null())["offer_id"]
     nebius = by_id(df, "nvidia-h100:201")
     assert (nebius["venue"], nebius["venue_class"], nebius["gpu_model"]) == ("nebius", "neocloud", "H100-SXM-80GB")
     assert nebius["gpu_count"] == 8 and nebius["price_usd_per_hour"] == pytest.approx(23.60)
@@ -103,7 +105,7 @@ def test_fetch_follows_next_offset_and_every_chip():
     assert seen[:2] == [("nvidia-h100", 0), ("nvidia-h100", 3)]
     assert len(seen) == len(SLUGS) + 1
     assert out.status == "partial"
-    assert out.rows_loaded == 6 and out.rows_quarantined == 4
+    assert out.rows_loaded == 6 and out.rows_quarantined == 5  # 4 bad rows + the listing repeated on page 2
 
 
 @pytest.mark.parametrize("mutate, field", [
