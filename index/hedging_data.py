@@ -82,7 +82,7 @@ def venue_prices(store: Store, series: str, venue: str, start: date | None = Non
         where.append("fixing_time < ?")
         params.append(end)  # type: ignore[arg-type]
     df = store.frame(f"SELECT CAST(date_trunc('{trunc}', timezone('UTC', fixing_time)) AS DATE) AS period, "
-                     "avg(venue_median) AS price FROM venue_medians WHERE " + " AND ".join(where)
+                     "avg(venue_median ORDER BY fixing_time) AS price FROM venue_medians WHERE " + " AND ".join(where)
                      + " GROUP BY 1 ORDER BY 1", params)
     if df.height == 0:
         venues = store.frame("SELECT venue, count(*) AS n, min(fixing_time) AS first, max(fixing_time) AS last "
