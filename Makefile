@@ -46,34 +46,54 @@ clean:
 	rm -rf $(VENV) publish .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	rm -f data/*.duckdb data/*.duckdb.wal
 
-# Hedging analytics on the real histories in ../shared/datasets (README "Hedging analytics").
-# Needs `spotindex import` and `spotindex backfill` (issue 6); stops with a message if they are absent.
+# Hedging analytics on the real histories in ../shared/datasets (README "Hedging analytics"): imports the
+# OpenRouter and LiteLLM price ledgers and the Prime Intellect GPU summary into $(HISTORY_DB), backfills
+# 2024-09-01 .. 2026-07-01 (a few minutes), then runs the volatility panels and the hedges the README quotes:
+# charts, JSON figures and one HTML page per series in $(HEDGE_OUT). A price the index does not use (Azure's o3,
+# OpenRouter's listings) is made from the ledgers by scripts/own_price_from_ledger.py, into $(HEDGE_OUT).
 HISTORY_DB ?= data/history.duckdb
 DATASETS ?= ../shared/datasets
 HEDGE_OUT ?= publish/hedging
 EXPOSURE ?= examples/hedging/exposure_tokens_1000mtok.csv
-GPU_SERIES := GPU.H100-SXM.OD.NEO GPU.H100-PCIE.OD.NEO GPU.H200.OD.NEO GPU.A100-80GB.OD.NEO
-TOK_SERIES := TOK.LLAMA-3.3-70B.BLEND TOK.O3.IN TOK.O1-MINI.IN TOK.CLAUDE-3.5-HAIKU.BLEND
+GPU_EXPOSURE ?= examples/hedging/exposure_gpu_10000h.csv
+GPU_SERIES := GPU.H100-SXM.OD.NEO GPU.H100-PCIE.OD.NEO GPU.H200.OD.NEO GPU.A100-80GB.OD.NEO GPU.B200.OD.NEO
+TOK_SERIES := TOK.O3.IN TOK.O1-MINI.IN TOK.CLAUDE-3.5-HAIKU.BLEND
+TOK_WINDOW := --from 2024-09-01 --to 2026-07-01
+GPU_WINDOW := --from 2025-10-19 --to 2025-11-17
+OR_LEDGER = $(DATASETS)/openrouter_price_ledger/openrouter_price_intervals.csv
+LITELLM_LEDGER = $(DATASETS)/litellm_price_history/litellm_price_ledger.csv
+OWN_PRICE = $(BIN)/python -m scripts.own_price_from_ledger
+HEDGE = $(BIN)/spotindex hedge --db $(HISTORY_DB)
+
 .PHONY: hedge-demo
 hedge-demo: $(STAMP)
-	$(BIN)/spotindex import intervals $(DATASETS)/openrouter_price_ledger/openrouter_price_intervals.csv --db $(HISTORY_DB)
-	$(BIN)/spotindex import intervals $(DATASETS)/litellm_price_history/litellm_price_ledger.csv --db $(HISTORY_DB)
+	@test -d $(DATASETS) || { echo "hedge-demo: $(DATASETS) not found (the real histories; set DATASETS=DIR)"; exit 1; }
+	$(BIN)/spotindex import intervals $(OR_LEDGER) --db $(HISTORY_DB)
+	$(BIN)/spotindex import intervals $(LITELLM_LEDGER) --db $(HISTORY_DB)
 	$(BIN)/spotindex import provider-summary $(DATASETS)/primeintellect_gpu_summary_2025/snapshot_by_provider.csv \
 		--source primeintellect --db $(HISTORY_DB)
 	$(BIN)/spotindex backfill --from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB)
-	$(BIN)/spotindex vol $(foreach s,$(GPU_SERIES) $(TOK_SERIES),--series $(s)) --from 2025-10-19 --to 2025-11-17 \
-		--db $(HISTORY_DB) --chart $(HEDGE_OUT)/vol-gpu-month.png
-	$(BIN)/spotindex vol $(foreach s,$(TOK_SERIES),--series $(s)) --from 2024-09-01 --to 2026-07-01 \
-		--db $(HISTORY_DB) --chart $(HEDGE_OUT)/vol-tokens.png --html $(HEDGE_OUT)
-	$(BIN)/spotindex hedge --series TOK.O1-MINI.IN --own-venue openai --exposure $(EXPOSURE) \
-		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-o1-mini-openai.png \
+	$(BIN)/spotindex vol $(foreach s,$(GPU_SERIES) $(TOK_SERIES),--series $(s)) $(GPU_WINDOW) --db $(HISTORY_DB) \
+		--chart $(HEDGE_OUT)/vol-gpu-month.png --html $(HEDGE_OUT) --json $(HEDGE_OUT)/vol-gpu-month.json
+	$(BIN)/spotindex vol $(foreach s,$(TOK_SERIES),--series $(s)) $(TOK_WINDOW) --db $(HISTORY_DB) \
+		--chart $(HEDGE_OUT)/vol-tokens.png --html $(HEDGE_OUT) --json $(HEDGE_OUT)/vol-tokens.json
+	$(OWN_PRICE) $(LITELLM_LEDGER) --key azure/o3 $(TOK_WINDOW) --out $(HEDGE_OUT)/own-azure-o3-in.csv
+	$(OWN_PRICE) $(OR_LEDGER) --key openai/o1-mini $(TOK_WINDOW) --out $(HEDGE_OUT)/own-openrouter-o1-mini-in.csv
+	$(OWN_PRICE) $(OR_LEDGER) --key anthropic/claude-3.5-haiku --side blended $(TOK_WINDOW) \
+		--out $(HEDGE_OUT)/own-openrouter-claude-3.5-haiku-blend.csv
+	$(HEDGE) --series TOK.O3.IN --own-venue openai --exposure $(EXPOSURE) $(TOK_WINDOW) \
+		--chart $(HEDGE_OUT)/hedge-o3-openai.png --json $(HEDGE_OUT)/hedge-o3-openai.json --html $(HEDGE_OUT)
+	$(HEDGE) --series TOK.O3.IN --own-price $(HEDGE_OUT)/own-azure-o3-in.csv --exposure $(EXPOSURE) $(TOK_WINDOW) \
+		--chart $(HEDGE_OUT)/hedge-o3-azure.png --json $(HEDGE_OUT)/hedge-o3-azure.json
+	$(HEDGE) --series TOK.O1-MINI.IN --own-price $(HEDGE_OUT)/own-openrouter-o1-mini-in.csv --exposure $(EXPOSURE) \
+		$(TOK_WINDOW) --chart $(HEDGE_OUT)/hedge-o1-mini-openrouter.png \
+		--json $(HEDGE_OUT)/hedge-o1-mini-openrouter.json --html $(HEDGE_OUT)
+	$(HEDGE) --series TOK.CLAUDE-3.5-HAIKU.BLEND --own-price $(HEDGE_OUT)/own-openrouter-claude-3.5-haiku-blend.csv \
+		--exposure $(EXPOSURE) $(TOK_WINDOW) --chart $(HEDGE_OUT)/hedge-claude-3.5-haiku-openrouter.png \
+		--json $(HEDGE_OUT)/hedge-claude-3.5-haiku-openrouter.json --html $(HEDGE_OUT)
+	$(HEDGE) --series GPU.H100-SXM.OD.NEO --tenor 1D --own-venue lambda --exposure $(GPU_EXPOSURE) $(GPU_WINDOW) \
+		--chart $(HEDGE_OUT)/hedge-h100-lambda-daily.png --json $(HEDGE_OUT)/hedge-h100-lambda-daily.json \
 		--html $(HEDGE_OUT)
-	$(BIN)/spotindex hedge --series TOK.O3.IN --own-venue azure --exposure $(EXPOSURE) \
-		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-o3-azure.png
-	$(BIN)/spotindex hedge --series TOK.LLAMA-3.3-70B.BLEND --own-venue openrouter --exposure $(EXPOSURE) \
-		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB) --chart $(HEDGE_OUT)/hedge-llama-openrouter.png
-	$(BIN)/spotindex hedge --series TOK.CLAUDE-3.5-HAIKU.BLEND --own-venue anthropic --exposure $(EXPOSURE) \
-		--from 2024-09-01 --to 2026-07-01 --db $(HISTORY_DB)
 
 # Long reliability runs (RELIABILITY.md): 50 kill -9 trials of a full replay run (SPOTINDEX_CRASH_TRIALS,
 # SPOTINDEX_CRASH_SOURCES=all or a comma list), the manipulation table, the source-fault table, the

@@ -4,14 +4,18 @@ Pure functions, polars in and out; no store, no files (``index.hedging_data`` re
 
 The model (METHODOLOGY.md, "Hedging analytics"):
 
+* **Periods.** Contracts are monthly by default (tenor ``kM``); ``kW`` (weeks from Monday) and
+  ``kD`` (days) exist for histories too short to settle a month. "Month" below stands for the
+  period.
 * **Settlement** of a month = the arithmetic mean of the month's daily values whose status is
   NORMAL, LOW_CONFIDENCE or CONTINGENCY (a carried day's published value counts, SUSPENDED and
   missing days do not). A month is usable when it has at least ``min_valid_days`` NORMAL or
-  LOW_CONFIDENCE days (the contract rule's default, 20).
+  LOW_CONFIDENCE days (the contract rule's default, 20; 5 for a week, 1 for a day).
 * **Rolling futures.** With a tenor of k months the contract for month m is bought k months
   before it, at the entry price F_m: the supplied forward-curve price for m, else the last
   settlement known then, S_{m-k}. It settles at S_m. A company buying Q_m units in month m
-  holds h·Q_m contracts (h = the hedge ratio, 1 by default).
+  holds h·Q_m contracts (h = the hedge ratio, 1 by default). With a daily or weekly tenor a
+  month's quantity is spread evenly over its days.
 * **Costs.** Unhedged cost U_m = Q_m·P_m, where P_m is the company's own price (optional input)
   or the settlement itself. Futures P&L G_m = h·Q_m·(S_m − F_m). Hedged cost H_m = U_m − G_m.
 * **Risk** is measured on the part of each month's cost that was not known when the hedge was
@@ -45,25 +49,67 @@ VALID_STATUSES = ("NORMAL", "LOW_CONFIDENCE")
 DEFAULT_MIN_VALID_DAYS = 20
 MIN_HEDGE_MONTHS = 3
 NOISE = 1e-12
-
-MONTH_FRAME = {"month": pl.Date(), "price": pl.Float64()}
-EXPOSURE_FRAME = {"month": pl.Date(), "quantity": pl.Float64()}
+# period unit -> (polars/duckdb interval, name, adjective, default min valid days, longest tenor, label format)
+PERIODS: dict[str, tuple[str, str, str, int, int, str]] = {
+    "D": ("1d", "day", "daily", 1, 31, "%Y-%m-%d"),
+    "W": ("1w", "week", "weekly", 5, 26, "%Y-%m-%d"),
+    "M": ("1mo", "month", "monthly", DEFAULT_MIN_VALID_DAYS, 12, "%Y-%m"),
+}
 
 
 class HedgeInputError(SpotindexError):
     """The history or the company's inputs do not allow the simulation (too few months, ...)."""
 
 
-def parse_tenor(text: str) -> int:
-    """'1M' .. '12M' -> months ahead the contract is bought."""
-    m = re.fullmatch(r"\s*(\d{1,2})\s*[mM]\s*", text)
-    if not m or not 1 <= int(m.group(1)) <= 12:
-        raise HedgeInputError(f"tenor '{text}' is not understood: use 1M .. 12M (months ahead the contract is bought)")
-    return int(m.group(1))
+@dataclass(frozen=True)
+class Tenor:
+    """k periods ahead: the contract for a period is bought k periods before it."""
+
+    k: int = 1
+    unit: str = "M"  # D (day), W (week from Monday) or M (calendar month)
+
+    @property
+    def every(self) -> str:
+        return PERIODS[self.unit][0]
+
+    @property
+    def name(self) -> str:
+        return PERIODS[self.unit][1]
+
+    @property
+    def adjective(self) -> str:
+        return PERIODS[self.unit][2]
+
+    @property
+    def default_min_valid_days(self) -> int:
+        return PERIODS[self.unit][3]
+
+    @property
+    def offset(self) -> str:
+        return f"{self.k}{self.every[1:]}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.k}{self.unit}"
 
 
-def month_label(col: str = "month") -> pl.Expr:
-    return pl.col(col).dt.strftime("%Y-%m")
+def parse_tenor(text: str) -> Tenor:
+    """'1M' .. '12M', '1W' .. '26W', '1D' .. '31D' -> periods ahead the contract is bought."""
+    m = re.fullmatch(r"\s*(\d{1,2})\s*([dDwWmM])\s*", text)
+    unit = m.group(2).upper() if m else "M"
+    if not m or not 1 <= int(m.group(1)) <= PERIODS[unit][4]:
+        raise HedgeInputError(f"tenor '{text}' is not understood: use 1M .. 12M (months ahead the contract is "
+                              "bought), 1W .. 26W (weeks) or 1D .. 31D (days)")
+    return Tenor(int(m.group(1)), unit)
+
+
+def period_label(unit: str = "M", col: str = "period") -> pl.Expr:
+    return pl.col(col).dt.strftime(PERIODS[unit][5])
+
+
+def _keyed(df: pl.DataFrame) -> pl.DataFrame:
+    """Frames are keyed by ``period`` (its first day); ``month`` is accepted for monthly inputs."""
+    return df.rename({"month": "period"}) if "period" not in df.columns and "month" in df.columns else df
 
 
 def _daily(daily: pl.DataFrame) -> pl.DataFrame:
@@ -74,26 +120,53 @@ def _daily(daily: pl.DataFrame) -> pl.DataFrame:
                         pl.col("status").cast(pl.String))
 
 
-def monthly_settlements(daily: pl.DataFrame, min_valid_days: int = DEFAULT_MIN_VALID_DAYS) -> pl.DataFrame:
-    """One row per calendar month that has any daily row.
+def period_settlements(daily: pl.DataFrame, min_valid_days: int | None = None, unit: str = "M") -> pl.DataFrame:
+    """One row per period (calendar month, week from Monday or day) that has any daily row.
 
-    Columns: month (Date, first day), settlement (mean of the counted days' values, null when
+    Columns: period (Date, first day), settlement (mean of the counted days' values, null when
     none), n_days (days counted), n_valid (NORMAL or LOW_CONFIDENCE days), calendar_days and
-    usable (n_valid >= min_valid_days and a settlement exists).
+    usable (n_valid >= min_valid_days, by default the period's, and a settlement exists).
     """
+    every, _, _, default_days, _, _ = PERIODS[unit]
+    need = default_days if min_valid_days is None else min_valid_days
     d = _daily(daily)
     counted = pl.col("status").is_in(SETTLEMENT_STATUSES) & pl.col("value").is_not_null() & pl.col("value").is_finite()
     valid = counted & pl.col("status").is_in(VALID_STATUSES)
+    length = {"D": pl.lit(1), "W": pl.lit(7), "M": pl.col("period").dt.month_end().dt.day()}[unit]
     return (
-        d.with_columns(month=pl.col("date").dt.truncate("1mo"))
-        .group_by("month")
+        d.with_columns(period=pl.col("date").dt.truncate(every))
+        .group_by("period")
         .agg(settlement=pl.col("value").filter(counted).mean(),
              n_days=counted.sum().cast(pl.Int32),
              n_valid=valid.sum().cast(pl.Int32))
-        .with_columns(calendar_days=pl.col("month").dt.month_end().dt.day().cast(pl.Int32))
-        .with_columns(usable=(pl.col("n_valid") >= min_valid_days) & pl.col("settlement").is_not_null())
-        .sort("month")
+        .with_columns(calendar_days=length.cast(pl.Int32))
+        .with_columns(usable=(pl.col("n_valid") >= need) & pl.col("settlement").is_not_null())
+        .sort("period")
     )
+
+
+def monthly_settlements(daily: pl.DataFrame, min_valid_days: int = DEFAULT_MIN_VALID_DAYS) -> pl.DataFrame:
+    """:func:`period_settlements` of calendar months, keyed by ``month``."""
+    return period_settlements(daily, min_valid_days, "M").rename({"period": "month"})
+
+
+def exposure_by_period(exposure: pl.DataFrame, unit: str = "M") -> pl.DataFrame:
+    """period, quantity: a monthly exposure (month, quantity) on the contract's periods.
+
+    Months are kept as they are; for days and weeks a month's quantity is spread evenly over its
+    days, and only periods whose every day falls in an exposure month are kept.
+    """
+    e = _keyed(exposure).select(pl.col("period").cast(pl.Date), pl.col("quantity").cast(pl.Float64))
+    if unit == "M":
+        return e
+    every = PERIODS[unit][0]
+    days = (e.with_columns(day=pl.date_ranges(pl.col("period"), pl.col("period").dt.month_end()))
+            .explode("day")
+            .with_columns(q=pl.col("quantity") / pl.col("period").dt.month_end().dt.day()))
+    full = 7 if unit == "W" else 1
+    return (days.group_by(pl.col("day").dt.truncate(every).alias("period"))
+            .agg(quantity=pl.col("q").sum(), n=pl.len())
+            .filter(pl.col("n") == full).drop("n").sort("period"))
 
 
 def _change(a: str, b: str) -> pl.Expr:
@@ -102,15 +175,16 @@ def _change(a: str, b: str) -> pl.Expr:
     return pl.when(d.abs() <= NOISE * pl.max_horizontal(pl.col(a).abs(), pl.col(b).abs())).then(0.0).otherwise(d)
 
 
-def _shift_months(df: pl.DataFrame, k: int, value: str, name: str) -> pl.DataFrame:
-    """The value of month m-k, keyed by month m (calendar arithmetic: a gap stays a gap)."""
-    return df.select(pl.col("month").dt.offset_by(f"{k}mo").alias("month"), pl.col(value).alias(name))
+def _shift(df: pl.DataFrame, offset: str, value: str, name: str) -> pl.DataFrame:
+    """The value of period m-k, keyed by period m (calendar arithmetic: a gap stays a gap)."""
+    return df.select(pl.col("period").dt.offset_by(offset).alias("period"), pl.col(value).alias(name))
 
 
 @dataclass(frozen=True)
 class HedgeStats:
-    n_months: int
-    tenor_months: int
+    n_periods: int
+    tenor: int
+    period: str  # D | W | M
     ratio: float
     var_unhedged: float
     var_hedged: float
@@ -142,11 +216,12 @@ class HedgeStats:
 
 @dataclass(frozen=True)
 class HedgeResult:
-    months: pl.DataFrame
+    periods: pl.DataFrame
     stats: HedgeStats
     dropped: dict[str, list[str]] = field(default_factory=dict)
     entry_source: str = "prior settlement"
     own_price: bool = False
+    tenor: Tenor = field(default_factory=Tenor)
 
 
 def _moves(x: np.ndarray) -> bool:
@@ -180,33 +255,35 @@ def min_variance_ratio(exposure_change: np.ndarray, futures_change: np.ndarray) 
             "r2": float(res.rvalue) ** 2, "pvalue": float(res.pvalue)}
 
 
-def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months: int = 1, ratio: float = 1.0,
+def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor: Tenor | int = 1, ratio: float = 1.0,
              own_price: pl.DataFrame | None = None, forward: pl.DataFrame | None = None) -> HedgeResult:
-    """Simulate the rolling hedge month by month (see the module docstring for the model).
+    """Simulate the rolling hedge period by period (see the module docstring for the model).
 
-    ``settlements``: output of :func:`monthly_settlements`. ``exposure``: month (Date, first of
-    month), quantity. ``own_price`` / ``forward``: month, price. Months that lack a usable
+    ``settlements``: output of :func:`period_settlements` (or :func:`monthly_settlements`) for the
+    tenor's period. ``exposure``: period (Date, first day), quantity on the same periods (see
+    :func:`exposure_by_period`). ``own_price`` / ``forward``: period, price. ``month`` is accepted
+    for ``period`` in every frame. An int tenor is a number of months. Periods that lack a usable
     settlement, an entry price or an own price are dropped and listed in ``dropped``.
     """
-    if tenor_months < 1:
-        raise HedgeInputError("tenor must be at least one month")
+    t = tenor if isinstance(tenor, Tenor) else Tenor(tenor, "M")
+    if t.k < 1:
+        raise HedgeInputError(f"tenor must be at least one {t.name}")
     if not math.isfinite(ratio):
         raise HedgeInputError("hedge ratio must be a finite number")
-    usable = settlements.filter(pl.col("usable")).select("month", "settlement")
-    frame = exposure.select(pl.col("month").cast(pl.Date), pl.col("quantity").cast(pl.Float64))
-    frame = frame.join(usable, on="month", how="left")
+    usable = _keyed(settlements).filter(pl.col("usable")).select("period", "settlement")
+    frame = _keyed(exposure).select(pl.col("period").cast(pl.Date), pl.col("quantity").cast(pl.Float64))
+    frame = frame.join(usable, on="period", how="left")
     if forward is not None:
-        fwd = forward.select(pl.col("month").cast(pl.Date), pl.col("price").cast(pl.Float64).alias("entry"))
-        frame = frame.join(fwd, on="month", how="left")
+        fwd = _keyed(forward).select(pl.col("period").cast(pl.Date), pl.col("price").cast(pl.Float64).alias("entry"))
+        frame = frame.join(fwd, on="period", how="left")
         entry_source = "forward curve"
     else:
-        frame = frame.join(_shift_months(usable, tenor_months, "settlement", "entry"), on="month", how="left")
-        entry_source = f"settlement {tenor_months} month(s) before"
+        frame = frame.join(_shift(usable, t.offset, "settlement", "entry"), on="period", how="left")
+        entry_source = f"settlement {t.k} {t.name}(s) before"
     if own_price is not None:
-        own = own_price.select(pl.col("month").cast(pl.Date), pl.col("price").cast(pl.Float64).alias("paid"))
-        frame = (frame.join(own, on="month", how="left")
-                 .join(_shift_months(own.rename({"paid": "price"}), tenor_months, "price", "budget"),
-                       on="month", how="left"))
+        own = _keyed(own_price).select(pl.col("period").cast(pl.Date), pl.col("price").cast(pl.Float64).alias("paid"))
+        frame = (frame.join(own, on="period", how="left")
+                 .join(_shift(own.rename({"paid": "price"}), t.offset, "price", "budget"), on="period", how="left"))
     else:
         frame = frame.with_columns(paid=pl.col("settlement"), budget=pl.col("entry"))
 
@@ -215,21 +292,22 @@ def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months:
                ("no entry price", pl.col("entry").is_null())]
     if own_price is not None:
         reasons += [("no own price", pl.col("paid").is_null()),
-                    (f"no own price {tenor_months} month(s) before", pl.col("budget").is_null())]
+                    (f"no own price {t.k} {t.name}(s) before", pl.col("budget").is_null())]
     keep = pl.lit(True)
     for reason, cond in reasons:
-        months = frame.filter(keep & cond).select(month_label())["month"].to_list()
-        if months:
-            dropped[reason] = months
+        periods = frame.filter(keep & cond).select(period_label(t.unit))["period"].to_list()
+        if periods:
+            dropped[reason] = periods
         keep = keep & ~cond
-    frame = frame.filter(keep).sort("month")
+    frame = frame.filter(keep).sort("period")
     n = frame.height
     if n < MIN_HEDGE_MONTHS:
         detail = "; ".join(f"{r}: {', '.join(ms[:6])}{' …' if len(ms) > 6 else ''}" for r, ms in dropped.items())
+        shorter = "" if t.unit == "D" else ", use a shorter tenor (--tenor 1W or 1D)"
         raise HedgeInputError(
-            f"only {n} month(s) can be simulated (need at least {MIN_HEDGE_MONTHS}): a month needs the exposure, "
-            f"a usable settlement and an entry price" + (f" ({detail})" if detail else "")
-            + "; widen --from/--to, lower --min-valid-days or supply --forward")
+            f"only {n} {t.name}(s) can be simulated (need at least {MIN_HEDGE_MONTHS}): a {t.name} needs the "
+            f"exposure, a usable settlement and an entry price" + (f" ({detail})" if detail else "")
+            + f"; widen --from/--to, lower --min-valid-days{shorter} or supply --forward")
 
     q = pl.col("quantity")
     frame = frame.with_columns(
@@ -264,7 +342,7 @@ def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months:
                  "residual_risk_share": (math.sqrt(max(0.0, 1.0 - mv["r2"])) if mv["r2"] is not None else None),
                  "own_index_correlation": corr}
     st = HedgeStats(
-        n_months=n, tenor_months=tenor_months, ratio=ratio,
+        n_periods=n, tenor=t.k, period=t.unit, ratio=ratio,
         var_unhedged=var_u, var_hedged=var_h, variance_reduction=_ratio_or_none(var_h, var_u, scale),
         std_unhedged=math.sqrt(var_u), std_hedged=math.sqrt(var_h),
         mv_ratio=mv["slope"], mv_ratio_se=mv["stderr"], mv_intercept=mv["intercept"], mv_r2=mv["r2"],
@@ -276,11 +354,12 @@ def simulate(settlements: pl.DataFrame, exposure: pl.DataFrame, *, tenor_months:
         total_futures_pnl=float(frame["futures_pnl"].sum()),
         **basis,  # type: ignore[arg-type]
     )
-    cols = ["month", "quantity", "settlement", "entry", "paid", "budget", "unhedged_cost", "futures_pnl",
+    cols = ["period", "quantity", "settlement", "entry", "paid", "budget", "unhedged_cost", "futures_pnl",
             "hedged_cost", "hedged_price", "unhedged_surprise", "hedged_surprise", "basis"]
-    return HedgeResult(months=frame.select(cols), stats=st, dropped=dropped, entry_source=entry_source,
-                       own_price=own_price is not None)
+    return HedgeResult(periods=frame.select(cols), stats=st, dropped=dropped, entry_source=entry_source,
+                       own_price=own_price is not None, tenor=t)
 
 
-__all__ = ["DEFAULT_MIN_VALID_DAYS", "HedgeInputError", "HedgeResult", "HedgeStats", "min_variance_ratio",
-           "monthly_settlements", "parse_tenor", "simulate"]
+__all__ = ["DEFAULT_MIN_VALID_DAYS", "PERIODS", "HedgeInputError", "HedgeResult", "HedgeStats", "Tenor",
+           "exposure_by_period", "min_variance_ratio", "monthly_settlements", "parse_tenor", "period_label",
+           "period_settlements", "simulate"]

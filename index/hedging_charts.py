@@ -23,18 +23,18 @@ COLOURS = {"unhedged": "#c0392b", "hedged": "#2471a3", "index": "#555555", "entr
 
 
 def hedge_figure(series: str, unit: str | None, result: HedgeResult) -> Figure:
-    m = result.months
-    months = m["month"].to_list()
+    m = result.periods
+    months = m["period"].to_list()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.4), sharex=True, constrained_layout=True)
     top.plot(months, m["paid"], marker="o", color=COLOURS["unhedged"], label="price paid, unhedged")
     top.plot(months, m["hedged_price"], marker="o", color=COLOURS["hedged"],
              label=f"effective price, hedged (ratio {result.stats.ratio:g})")
-    top.plot(months, m["settlement"], ls="--", color=COLOURS["index"], label="monthly settlement")
+    top.plot(months, m["settlement"], ls="--", color=COLOURS["index"], label=f"{result.tenor.adjective} settlement")
     top.set_ylabel(unit or "price")
-    top.set_title(f"{series}: rolling {result.stats.tenor_months}M futures, entry = {result.entry_source}")
+    top.set_title(f"{series}: rolling {result.tenor.label} futures, entry = {result.entry_source}")
     top.legend(loc="best", fontsize=8)
     x = mdates.date2num(months)
-    width = 12.0  # days
+    width = {"D": 0.8, "W": 5.0, "M": 12.0}[result.tenor.unit]  # days
     bottom.bar(x - width / 4, m["unhedged_surprise"], width=width / 2,
                color=COLOURS["unhedged"], label="unhedged")
     bottom.bar(x + width / 4, m["hedged_surprise"], width=width / 2,

@@ -2,9 +2,9 @@
 
 * ``load_daily``: one series' latest daily values (view ``latest_index_values``) in [from, to).
 * ``read_exposure``: CSV with columns ``month`` (YYYY-MM) and ``quantity`` (GPU-hours or
-  million tokens per month, >= 0).
-* ``venue_monthly_prices``: the monthly mean price of one venue of the series (its own price
-  when a company buys from that venue).
+  million tokens per month, >= 0), one row for every month from the first to the last.
+* ``venue_prices``: the mean price per month (week, day) of one constituent venue of the series
+  (its own price when a company buys from that venue).
 * ``read_month_prices``: CSV with ``month`` and ``price`` (> 0): the company's own price or a
   forward curve (the price at which the contract for that month was bought).
 
@@ -19,7 +19,10 @@ from pathlib import Path
 import polars as pl
 
 from index.errors import SpotindexError
+from index.hedging import PERIODS, SETTLEMENT_STATUSES
 from index.store import Store
+
+OWN_PRICE_SCRIPT = "python -m scripts.own_price_from_ledger"
 
 
 class InputFileError(SpotindexError):
@@ -46,18 +49,31 @@ def load_daily(store: Store, series: str, start: date | None = None, end: date |
         if series not in known:
             hint = ", ".join(known[:12]) + (" …" if len(known) > 12 else "") if known else "none (run compute/backfill)"
             raise SpotindexError(f"series '{series}' has no values in {store.path}; series with values: {hint}")
-        span = f"[{start or '…'}, {end or '…'})"
-        raise SpotindexError(f"series '{series}' has no values in {span}; widen --from/--to")
+        raise SpotindexError(f"series '{series}' has no values in {_span(start, end)}; widen --from/--to")
+    published = pl.col("status").is_in(SETTLEMENT_STATUSES) & pl.col("value").is_not_null()
+    if not df.select(published.any()).item():
+        counts = df.group_by("status").len().sort("status")
+        what = ", ".join(f"{n} {st}" for st, n in counts.iter_rows())
+        raise SpotindexError(f"series '{series}' has no published value in {_span(start, end)} ({what} day(s)); "
+                             "widen --from/--to or choose a series with values (spotindex history)")
     return df.with_columns(pl.col("date").cast(pl.Date), pl.col("value").cast(pl.Float64))
 
 
-def venue_monthly_prices(store: Store, series: str, venue: str, start: date | None = None,
-                         end: date | None = None) -> pl.DataFrame:
-    """month, price: the monthly mean of one venue's hourly medians in a series (view ``venue_medians``).
+def _span(start: date | None, end: date | None) -> str:
+    return f"[{start or '…'}, {end or '…'})"
+
+
+def venue_prices(store: Store, series: str, venue: str, start: date | None = None, end: date | None = None,
+                 unit: str = "M") -> pl.DataFrame:
+    """period, price: the mean of one venue's hourly medians in a series per month (``unit`` M), week
+    (W, from Monday) or day (D) (view ``venue_medians``).
 
     What a company buying from that venue paid on average (every hour the venue was quoted,
-    whether or not the index included it that hour).
+    whether or not the index included it that hour). Only venues whose prices reached the
+    series' fixings are there: a provider the token rules leave out (a router, a reseller where
+    the maker sells) has none, and its price must come as a file (``--own-price``).
     """
+    trunc = PERIODS[unit][1]
     where, params = ["index_id = ?", "venue = ?", "venue_median IS NOT NULL"], [series, venue]
     if start is not None:
         where.append("fixing_time >= ?")
@@ -65,16 +81,25 @@ def venue_monthly_prices(store: Store, series: str, venue: str, start: date | No
     if end is not None:
         where.append("fixing_time < ?")
         params.append(end)  # type: ignore[arg-type]
-    df = store.frame("SELECT CAST(date_trunc('month', timezone('UTC', fixing_time)) AS DATE) AS month, "
-                     "avg(venue_median) AS price FROM venue_medians WHERE " + " AND ".join(where)
+    df = store.frame(f"SELECT CAST(date_trunc('{trunc}', timezone('UTC', fixing_time)) AS DATE) AS period, "
+                     "avg(venue_median ORDER BY fixing_time) AS price FROM venue_medians WHERE " + " AND ".join(where)
                      + " GROUP BY 1 ORDER BY 1", params)
     if df.height == 0:
-        venues = store.frame("SELECT venue, count(*) AS n FROM venue_medians WHERE index_id = ? GROUP BY 1 "
-                             "ORDER BY n DESC, venue", [series])["venue"].to_list()
-        hint = ", ".join(venues[:15]) + (" …" if len(venues) > 15 else "") if venues else "none"
-        raise SpotindexError(f"venue '{venue}' has no prices in series '{series}' in the window; "
-                             f"venues of the series: {hint}")
-    return df.with_columns(pl.col("month").cast(pl.Date), pl.col("price").cast(pl.Float64))
+        venues = store.frame("SELECT venue, count(*) AS n, min(fixing_time) AS first, max(fixing_time) AS last "
+                             "FROM venue_medians WHERE index_id = ? GROUP BY 1 ORDER BY n DESC, venue", [series])
+        names = venues["venue"].to_list()
+        hint = ", ".join(names[:15]) + (" …" if len(names) > 15 else "") if names else "none"
+        other = (f"; for a price the index does not use, give it as a file: --own-price FILE (columns month,price; "
+                 f"'{OWN_PRICE_SCRIPT}' makes one from a price ledger)")
+        if venue in names:
+            row = venues.filter(pl.col("venue") == venue).row(0, named=True)
+            raise SpotindexError(f"venue '{venue}' has no prices in series '{series}' in {_span(start, end)}: it is a "
+                                 f"constituent from {row['first']:%Y-%m-%d} to {row['last']:%Y-%m-%d}; "
+                                 "move --from/--to" + other)
+        raise SpotindexError(f"venue '{venue}' is not a constituent of series '{series}' (its constituents: {hint}): "
+                             "--own-venue takes the price of a venue the index used (METHODOLOGY.md §14 leaves "
+                             "routers out and, where the model's maker sells, every other provider)" + other)
+    return df.with_columns(pl.col("period").cast(pl.Date), pl.col("price").cast(pl.Float64))
 
 
 def _read(path: Path, columns: tuple[str, str]) -> pl.DataFrame:
@@ -127,8 +152,18 @@ def _monthly(path: Path, value_col: str, positive: bool, out_col: str) -> pl.Dat
 
 
 def read_exposure(path: Path) -> pl.DataFrame:
-    """month (Date, first of month), quantity."""
-    return _monthly(path, "quantity", positive=False, out_col="quantity")
+    """month (Date, first of month), quantity; every month from the first to the last must be there."""
+    df = _monthly(path, "quantity", positive=False, out_col="quantity")
+    gaps = (df.with_columns(next=pl.col("month").shift(-1), expected=pl.col("month").dt.offset_by("1mo"))
+            .filter(pl.col("next").is_not_null() & (pl.col("next") != pl.col("expected"))))
+    if gaps.height:
+        g = gaps.row(0, named=True)
+        n = gaps.select(((pl.col("next").dt.year() - pl.col("month").dt.year()) * 12
+                         + pl.col("next").dt.month() - pl.col("month").dt.month() - 1).sum()).item()
+        raise InputFileError(f"{path}: month {g['expected']:%Y-%m} is missing (between {g['month']:%Y-%m} and "
+                             f"{g['next']:%Y-%m}; {n} month(s) missing in all): give one row per month from the "
+                             "first to the last, with quantity 0 for a month without usage")
+    return df
 
 
 def read_month_prices(path: Path) -> pl.DataFrame:
@@ -136,5 +171,4 @@ def read_month_prices(path: Path) -> pl.DataFrame:
     return _monthly(path, "price", positive=True, out_col="price")
 
 
-__all__ = ["InputFileError", "load_daily", "read_exposure", "read_month_prices", "series_ids",
-           "venue_monthly_prices"]
+__all__ = ["InputFileError", "load_daily", "read_exposure", "read_month_prices", "series_ids", "venue_prices"]

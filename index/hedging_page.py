@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from index.hedging import HedgeResult
+from index.hedging import PERIODS, HedgeResult
 from index.volatility import Correlation, VolPanel
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:960px;margin:2rem auto;
@@ -34,6 +34,13 @@ def num(x: float | None, digits: int = 4) -> str:
 
 def day(d: date | None) -> str:
     return "n/a" if d is None else d.isoformat()
+
+
+def short_list(items: Sequence[str], head: int = 8, tail: int = 3) -> str:
+    """'a, b, c' or, when long, the first and last few with the count ('a, b, … (40 in all) …, y, z')."""
+    if len(items) <= head + tail:
+        return ", ".join(items)
+    return f"{', '.join(items[:head])}, … ({len(items)} in all) …, {', '.join(items[-tail:])}"
 
 
 def page_name(series: str) -> str:
@@ -64,40 +71,48 @@ def vol_rows(p: VolPanel) -> list[tuple[str, str]]:
 
 
 def hedge_rows(result: HedgeResult) -> list[tuple[str, str]]:
-    s = result.stats
+    s, t = result.stats, result.tenor
     rows = [
-        ("months simulated", f"{s.n_months} (tenor {s.tenor_months}M, entry = {result.entry_source})"),
+        (f"{t.name}s simulated", f"{s.n_periods} (tenor {t.label}, entry = {result.entry_source})"),
         ("cost not known at entry, std", f"unhedged {num(s.std_unhedged, 2)}, hedged {num(s.std_hedged, 2)} USD"),
         (f"variance reduction at ratio {s.ratio:g}", pct(s.variance_reduction)),
         ("minimum-variance hedge ratio", f"{num(s.mv_ratio, 3)} ± {num(s.mv_ratio_se, 3)} (SE)"),
         ("variance reduction at that ratio (R², in sample)", pct(s.mv_r2)),
-        ("monthly cost, mean", f"unhedged {num(s.mean_cost_unhedged, 2)}, hedged {num(s.mean_cost_hedged, 2)} USD"),
-        ("monthly cost, std of levels", f"unhedged {num(s.std_cost_unhedged, 2)}, hedged {num(s.std_cost_hedged, 2)} "
-                                        f"USD (level variance reduction {pct(s.level_variance_reduction)})"),
+        (f"{t.adjective} cost, mean", f"unhedged {num(s.mean_cost_unhedged, 2)}, "
+                                      f"hedged {num(s.mean_cost_hedged, 2)} USD"),
+        (f"{t.adjective} cost, std of levels", f"unhedged {num(s.std_cost_unhedged, 2)}, "
+                                               f"hedged {num(s.std_cost_hedged, 2)} "
+                                               f"USD (level variance reduction {pct(s.level_variance_reduction)})"),
         ("total cost", f"unhedged {num(s.total_cost_unhedged, 2)}, hedged {num(s.total_cost_hedged, 2)} USD "
                        f"(futures P&L {num(s.total_futures_pnl, 2)})"),
     ]
     if result.own_price:
         rows += [
             ("basis (own price − settlement), per unit", f"mean {num(s.basis_mean)}, std {num(s.basis_std)}"),
-            ("basis, std of monthly cost", f"{num(s.basis_cost_std, 2)} USD"),
+            (f"basis, std of {t.adjective} cost", f"{num(s.basis_cost_std, 2)} USD"),
             ("own price vs settlement, correlation", num(s.own_index_correlation, 3)),
             ("risk left at the best ratio (√(1 − R²))", pct(s.residual_risk_share)),
         ]
     return rows
 
 
-def month_rows(result: HedgeResult) -> list[list[str]]:
+def period_rows(result: HedgeResult) -> list[list[str]]:
+    fmt = PERIODS[result.tenor.unit][5]
     out = []
-    for r in result.months.iter_rows(named=True):
-        out.append([r["month"].strftime("%Y-%m"), num(r["quantity"], 0), num(r["settlement"]), num(r["entry"]),
+    for r in result.periods.iter_rows(named=True):
+        out.append([r["period"].strftime(fmt), num(r["quantity"], 0), num(r["settlement"]), num(r["entry"]),
                     num(r["paid"]), num(r["unhedged_cost"], 2), num(r["futures_pnl"], 2), num(r["hedged_cost"], 2),
                     num(r["hedged_price"])])
     return out
 
 
-MONTH_HEADER = ("month", "quantity", "settlement", "entry", "price paid", "unhedged cost", "futures P&L",
-                "hedged cost", "hedged price")
+PERIOD_HEADER = ("quantity", "settlement", "entry", "price paid", "unhedged cost", "futures P&L", "hedged cost",
+                 "hedged price")
+
+
+def period_header(result: HedgeResult) -> tuple[str, ...]:
+    """The table's columns: the period's name ("month", "week of", "day"), then PERIOD_HEADER."""
+    return ({"D": "day", "W": "week of", "M": "month"}[result.tenor.unit], *PERIOD_HEADER)
 
 
 def render_page(series: str, unit: str | None, daily: pl.DataFrame, panel: VolPanel, *,
@@ -115,22 +130,23 @@ def render_page(series: str, unit: str | None, daily: pl.DataFrame, panel: VolPa
     mine = [c for c in correlations if series in (c.a, c.b)]
     if mine:
         rows = [[c.b if c.a == series else c.a, c.frequency, num(c.r, 3), str(c.n),
-                 "n/a" if c.pvalue is None else f"{c.pvalue:.3g}"] for c in mine]
+                 "n/a" if c.pvalue is None else f"{c.pvalue:.3g}", c.why_none or ""] for c in mine]
         parts += ["<h2>Correlation with other series</h2>",
                   "<p class=\"note\">Pearson correlation of log changes (daily values; monthly settlements) over "
                   "the dates both series have; n/a where a series did not move or fewer than 3 points overlap.</p>",
-                  _table(("series", "frequency", "correlation", "n", "p-value"), rows)]
+                  _table(("series", "frequency", "correlation", "n", "p-value", "why n/a"), rows)]
     if hedge is not None:
-        parts += ["<h2>Hedging a monthly compute bill</h2>",
-                  "<p class=\"note\">Rolling monthly futures settled on the monthly settlement (the mean of the "
-                  "month's daily values). Risk is the part of each month's cost not known when the contract was "
-                  "bought; see METHODOLOGY.md, \"Hedging analytics\".</p>",
+        t = hedge.tenor
+        parts += [f"<h2>Hedging a {t.adjective} compute bill</h2>",
+                  f"<p class=\"note\">Rolling {t.adjective} futures (tenor {t.label}) settled on the {t.adjective} "
+                  f"settlement (the mean of the {t.name}'s daily values). Risk is the part of each {t.name}'s cost "
+                  "not known when the contract was bought; see METHODOLOGY.md, \"Hedging analytics\".</p>",
                   _table(("measure", "value"), hedge_rows(hedge)),
                   hedging_charts.svg_text(hedging_charts.hedge_figure(series, unit, hedge)),
-                  _table(MONTH_HEADER, month_rows(hedge))]
+                  _table(period_header(hedge), period_rows(hedge))]
         if hedge.dropped:
-            parts.append("<p class=\"note\">Months left out: " + html.escape("; ".join(
-                f"{k}: {', '.join(v)}" for k, v in hedge.dropped.items())) + "</p>")
+            parts.append(f"<p class=\"note\">{t.name.capitalize()}s left out: " + html.escape("; ".join(
+                f"{k}: {short_list(v)}" for k, v in hedge.dropped.items())) + "</p>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -145,4 +161,5 @@ def write_page(out_dir: Path, series: str, unit: str | None, daily: pl.DataFrame
     return path
 
 
-__all__ = ["hedge_rows", "month_rows", "page_name", "render_page", "vol_rows", "write_page"]
+__all__ = ["PERIOD_HEADER", "hedge_rows", "page_name", "period_header", "period_rows", "render_page",
+           "short_list", "vol_rows", "write_page"]

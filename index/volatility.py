@@ -155,6 +155,7 @@ class Correlation:
     n: int
     r: float | None
     pvalue: float | None
+    why_none: str | None = None  # why r is None: too few common points, or which series did not move
 
 
 def _correlate(a: str, b: str, fa: pl.DataFrame, fb: pl.DataFrame, key: str, frequency: str) -> Correlation:
@@ -163,8 +164,11 @@ def _correlate(a: str, b: str, fa: pl.DataFrame, fb: pl.DataFrame, key: str, fre
          .drop_nulls())
     n = j.height
     x, y = j["ra"].to_numpy(), j["rb"].to_numpy()
-    if n < MIN_CORRELATION_POINTS or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return Correlation(a, b, frequency, n, None, None)
+    if n < MIN_CORRELATION_POINTS:
+        return Correlation(a, b, frequency, n, None, None, f"fewer than {MIN_CORRELATION_POINTS} common points")
+    flat = [s for s, v in ((a, x), (b, y)) if np.ptp(v) == 0]
+    if flat:
+        return Correlation(a, b, frequency, n, None, None, " and ".join(flat) + " did not move")
     from scipy import stats  # imported here: the CLI starts faster for every other command
 
     res = stats.pearsonr(x, y)

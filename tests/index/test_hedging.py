@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 
 from index.hedging import (
     HedgeInputError,
+    Tenor,
+    exposure_by_period,
     min_variance_ratio,
     monthly_settlements,
     parse_tenor,
+    period_settlements,
     simulate,
 )
 
@@ -99,12 +102,12 @@ def test_paying_the_index_hedges_to_full_variance_reduction() -> None:
     qty = monthly(rng.uniform(500, 1500, 30), "quantity")
     r = simulate(monthly_settlements(daily_from_monthly(levels), 1), qty)
     s = r.stats
-    assert s.n_months == 29  # the first month has no prior settlement
+    assert s.n_periods == 29  # the first month has no prior settlement
     assert s.variance_reduction == pytest.approx(1.0, abs=1e-9)
     assert s.mv_ratio == pytest.approx(1.0, abs=1e-9) and s.mv_ratio_se == pytest.approx(0.0, abs=1e-6)
     assert s.mv_r2 == pytest.approx(1.0, abs=1e-9)
     # with a full hedge the company pays last month's settlement: the locked-in price
-    m = r.months
+    m = r.periods
     assert np.allclose(m["hedged_price"].to_numpy(), m["entry"].to_numpy())
     assert np.allclose(m["entry"].to_numpy()[1:], m["settlement"].to_numpy()[:-1])
 
@@ -124,7 +127,7 @@ def test_variance_reduction_of_a_partial_hedge_is_one_minus_the_unhedged_share_s
 def test_hand_computed_case() -> None:
     # S = 10, 12, 9, 11; Q = 100, 200, 100, 50; ratio 0.5; entry = previous settlement
     r = simulate(settlements_of([10, 12, 9, 11]), monthly([100, 200, 100, 50], "quantity"), ratio=0.5)
-    m = r.months
+    m = r.periods
     assert m["entry"].to_list() == [10, 12, 9]
     assert m["unhedged_cost"].to_list() == pytest.approx([2400, 900, 550])
     assert m["futures_pnl"].to_list() == pytest.approx([200, -150, 50])  # 0.5 · Q · (S − F)
@@ -154,12 +157,21 @@ def test_an_uncorrelated_own_price_is_not_hedged() -> None:
     n = 240
     levels = random_walk(rng, n, start=100.0)
     own = random_walk(rng, n, start=100.0)  # independent of the index
-    r = simulate(settlements_of(list(levels)), monthly([10.0] * n, "quantity"), own_price=monthly(own, "price"))
+    qty = monthly([10.0] * n, "quantity")
+    r = simulate(settlements_of(list(levels)), qty, own_price=monthly(own, "price"))
     s = r.stats
     assert s.mv_r2 is not None and s.mv_r2 < 0.05  # ~0% at the best ratio
     assert s.mv_ratio is not None and s.mv_ratio_se is not None and abs(s.mv_ratio) < 3 * s.mv_ratio_se
-    assert s.variance_reduction is not None and s.variance_reduction < 0.05  # a full hedge only adds noise
     assert s.residual_risk_share is not None and s.residual_risk_share > 0.97
+    # at the minimum-variance ratio the reduction is the R² (in sample): ~0%
+    best = simulate(settlements_of(list(levels)), qty, own_price=monthly(own, "price"), ratio=s.mv_ratio).stats
+    assert best.variance_reduction == pytest.approx(s.mv_r2, abs=1e-9)
+    assert best.variance_reduction is not None and abs(best.variance_reduction) < 0.05
+    # a full hedge adds the futures' variance: 1 − var(u − g)/var(u) = (2 cov(u, g) − var(g)) / var(u)
+    u, g = r.periods["unhedged_surprise"].to_numpy(), r.periods["futures_pnl"].to_numpy()
+    cov = np.cov(u, g)
+    assert s.variance_reduction == pytest.approx((2 * cov[0, 1] - cov[1, 1]) / cov[0, 0], rel=1e-9)
+    assert s.variance_reduction < -0.5  # the two walks have the same step: hedging doubles the variance, about
 
 
 @settings(max_examples=20, deadline=None)
@@ -194,29 +206,91 @@ def test_a_forward_curve_sets_the_entry_and_a_perfect_forward_leaves_nothing_to_
     levels = [10.0, 12.0, 9.0, 11.0, 13.0]
     qty = monthly([100.0] * 5, "quantity")
     r = simulate(settlements_of(levels), qty, forward=monthly(levels, "price"))  # the forward was right
-    assert r.entry_source == "forward curve" and r.stats.n_months == 5
-    assert r.months["futures_pnl"].to_list() == pytest.approx([0.0] * 5)
-    assert r.months["hedged_cost"].to_list() == r.months["unhedged_cost"].to_list()
+    assert r.entry_source == "forward curve" and r.stats.n_periods == 5
+    assert r.periods["futures_pnl"].to_list() == pytest.approx([0.0] * 5)
+    assert r.periods["hedged_cost"].to_list() == r.periods["unhedged_cost"].to_list()
     flat = simulate(settlements_of(levels), qty, forward=monthly([11.0] * 5, "price"))
-    assert flat.months["hedged_price"].to_list() == pytest.approx([11.0] * 5)  # the strip price is locked
+    assert flat.periods["hedged_price"].to_list() == pytest.approx([11.0] * 5)  # the strip price is locked
 
 
 def test_tenor_buys_k_months_ahead() -> None:
     levels = [10.0, 12.0, 9.0, 11.0, 13.0]
-    r = simulate(settlements_of(levels), monthly([1.0] * 5, "quantity"), tenor_months=2)
-    assert r.months["entry"].to_list() == [10.0, 12.0, 9.0]
-    assert r.months["settlement"].to_list() == [9.0, 11.0, 13.0]
-    assert parse_tenor("3M") == 3 and parse_tenor(" 12m ") == 12
-    for bad in ("0M", "13M", "1Y", "", "M"):
+    r = simulate(settlements_of(levels), monthly([1.0] * 5, "quantity"), tenor=2)
+    assert r.periods["entry"].to_list() == [10.0, 12.0, 9.0]
+    assert r.periods["settlement"].to_list() == [9.0, 11.0, 13.0]
+    assert parse_tenor("3M").k == 3 and parse_tenor(" 12m ") == Tenor(12, "M")
+    assert parse_tenor("1d") == Tenor(1, "D") and parse_tenor("26W") == Tenor(26, "W")
+    for bad in ("0M", "13M", "1Y", "", "M", "0D", "32D", "27W"):
         with pytest.raises(HedgeInputError, match="tenor"):
             parse_tenor(bad)
+
+
+# ---- weekly and daily contracts ------------------------------------------------------------------
+
+def test_weekly_and_daily_settlements() -> None:
+    # 2025-01-06 is a Monday; 15 days at 1, 2, ..., 15
+    days = [date(2025, 1, 6) + timedelta(days=i) for i in range(15)]
+    daily = pl.DataFrame({"date": days, "value": [float(i + 1) for i in range(15)],
+                          "status": ["NORMAL"] * 13 + ["SUSPENDED", "LOW_CONFIDENCE"]})
+    w = period_settlements(daily, unit="W")
+    assert w["period"].to_list() == [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20)]
+    assert w["settlement"].to_list() == pytest.approx([4.0, (8 + 9 + 10 + 11 + 12 + 13) / 6, 15.0])
+    assert w["usable"].to_list() == [True, True, False]  # default: 5 valid days a week
+    assert w["calendar_days"].to_list() == [7, 7, 7]
+    d = period_settlements(daily, unit="D")
+    assert d.height == 15 and d["settlement"].to_list()[:3] == [1.0, 2.0, 3.0]
+    assert d["usable"].to_list() == [True] * 13 + [False, True]  # a day is usable when it is valid itself
+
+
+def test_a_monthly_exposure_is_spread_evenly_over_days_and_weeks() -> None:
+    qty = monthly([310.0, 280.0], "quantity", start=date(2025, 1, 1))  # 10 a day in January and in February
+    d = exposure_by_period(qty, "D")
+    assert d.height == 31 + 28 and d["quantity"].to_list() == pytest.approx([10.0] * 59)
+    w = exposure_by_period(qty, "W")
+    # weeks from Monday 2025-01-06 to Monday 2025-02-17 lie wholly inside January-February; the week of
+    # 2024-12-30 and that of 2025-02-24 are only partly covered and are left out
+    assert w["period"].to_list() == [date(2025, 1, 6) + timedelta(weeks=i) for i in range(7)]
+    assert w["quantity"].to_list() == pytest.approx([70.0] * 7)
+    assert exposure_by_period(qty, "M")["quantity"].to_list() == [310.0, 280.0]
+
+
+def test_a_daily_hedge_of_the_index_itself_removes_all_the_risk() -> None:
+    """The perfectly correlated exposure with daily contracts: the company pays the daily index."""
+    rng = np.random.default_rng(5)
+    days = [date(2025, 10, 1) + timedelta(days=i) for i in range(40)]
+    daily = pl.DataFrame({"date": days, "value": list(random_walk(rng, 40, start=2.4, step=0.05)),
+                          "status": ["NORMAL"] * 40})
+    qty = exposure_by_period(monthly([3100.0, 3000.0], "quantity", start=date(2025, 10, 1)), "D")
+    r = simulate(period_settlements(daily, unit="D"), qty, tenor=Tenor(1, "D"))
+    assert r.stats.n_periods == 39 and r.stats.period == "D"
+    assert r.stats.variance_reduction == pytest.approx(1.0, abs=1e-9)
+    assert r.stats.mv_ratio == pytest.approx(1.0, abs=1e-9)
+    assert np.allclose(r.periods["entry"].to_numpy()[1:], r.periods["settlement"].to_numpy()[:-1])
+    assert r.dropped["no entry price"] == ["2025-10-01"]
+    assert r.dropped["no usable settlement"] == [f"2025-11-{d:02d}" for d in range(10, 31)]  # after the data
+
+
+def test_a_weekly_hedge_by_hand() -> None:
+    # weekly settlements 10, 12, 9, 11 (weeks from 2025-01-06), 70 units a week, own price 1 + settlement
+    weeks = [date(2025, 1, 6) + timedelta(weeks=i) for i in range(4)]
+    s = pl.DataFrame({"period": weeks, "settlement": [10.0, 12.0, 9.0, 11.0], "usable": [True] * 4})
+    qty = pl.DataFrame({"period": weeks, "quantity": [70.0] * 4})
+    own = pl.DataFrame({"period": weeks, "price": [11.0, 13.0, 10.0, 12.0]})
+    r = simulate(s, qty, tenor=Tenor(1, "W"), own_price=own, ratio=0.5)
+    assert r.periods["futures_pnl"].to_list() == pytest.approx([70.0, -105.0, 70.0])  # 0.5 · 70 · (S − F)
+    assert r.periods["unhedged_surprise"].to_list() == pytest.approx([140.0, -210.0, 140.0])
+    assert r.stats.variance_reduction == pytest.approx(0.75)
+    assert r.stats.basis_mean == pytest.approx(1.0) and r.stats.basis_std == pytest.approx(0.0)
+    assert r.entry_source == "settlement 1 week(s) before"
+    with pytest.raises(HedgeInputError, match=r"only 0 day\(s\) can be simulated"):
+        simulate(s.head(3), qty, tenor=Tenor(1, "D"))  # the weekly dates are a week apart: no day has an entry
 
 
 def test_months_without_data_are_left_out_and_listed() -> None:
     s = settlements_of([10.0, 11.0, 12.0, 13.0, 14.0, 15.0]).with_columns(
         usable=pl.Series([True, True, False, True, True, True]))
     r = simulate(s, monthly([1.0] * 8, "quantity"))
-    assert r.months["month"].dt.strftime("%Y-%m").to_list() == ["2024-02", "2024-05", "2024-06"]
+    assert r.periods["period"].dt.strftime("%Y-%m").to_list() == ["2024-02", "2024-05", "2024-06"]
     assert r.dropped == {"no usable settlement": ["2024-03", "2024-07", "2024-08"],
                          "no entry price": ["2024-01", "2024-04"]}
 
@@ -234,7 +308,7 @@ def test_flat_index_has_no_variance_reduction_to_report() -> None:
 def test_float_noise_in_a_flat_index_is_not_hedged() -> None:
     noisy = [0.71, 0.7100000000000001, 0.71, 0.7099999999999999, 0.71]
     r = simulate(settlements_of(noisy), monthly([1000.0] * 5, "quantity"))
-    assert r.months["futures_pnl"].to_list() == [0.0] * 4
+    assert r.periods["futures_pnl"].to_list() == [0.0] * 4
     assert r.stats.mv_ratio is None and r.stats.variance_reduction is None
 
 

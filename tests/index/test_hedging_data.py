@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from index.errors import SpotindexError
@@ -13,7 +14,7 @@ from index.hedging_data import (
     load_daily,
     read_exposure,
     read_month_prices,
-    venue_monthly_prices,
+    venue_prices,
 )
 from tests.hedging_helpers import FIRST, LEVELS, TOKEN, build_store, days, own_venue_price, token_value
 
@@ -58,8 +59,8 @@ def test_daily_series_and_venue_prices_from_the_store(tmp_path: Path) -> None:
     assert d.height == 28 and d["date"].min() == date(2025, 2, 1) and d["date"].max() == date(2025, 2, 28)
     assert d["value"].to_list() == pytest.approx([token_value(x) for x in days() if x.month == 2])
     assert d["unit"].unique().to_list() == ["USD/Mtok"]
-    v = venue_monthly_prices(store, TOKEN, "v1")
-    assert v.height == len(LEVELS) and v["month"][0] == FIRST
+    v = venue_prices(store, TOKEN, "v1")
+    assert v.height == len(LEVELS) and v["period"][0] == FIRST
     assert v["price"].to_list() == pytest.approx([own_venue_price(date(2025, m, 1)) for m in range(1, 8)])
 
 
@@ -69,5 +70,42 @@ def test_unknown_series_or_venue_lists_what_exists(tmp_path: Path) -> None:
         load_daily(store, "TOK.NOPE")
     with pytest.raises(SpotindexError, match=r"no values in \[2030-01-01, …\); widen --from/--to"):
         load_daily(store, TOKEN, date(2030, 1, 1))
-    with pytest.raises(SpotindexError, match=r"venue 'v9' has no prices .*venues of the series: v1"):
-        venue_monthly_prices(store, TOKEN, "v9")
+    with pytest.raises(SpotindexError, match=r"venue 'v9' is not a constituent of series 'TOK.TEST.BLEND' \(its "
+                       r"constituents: v1\).*--own-price FILE .*scripts.own_price_from_ledger"):
+        venue_prices(store, TOKEN, "v9")
+    with pytest.raises(SpotindexError, match=r"venue 'v1' has no prices .* in \[2030-01-01, …\): it is a constituent "
+                       r"from 2025-01-01 to 2025-07-31; move --from/--to"):
+        venue_prices(store, TOKEN, "v1", date(2030, 1, 1))
+
+
+def test_a_series_without_a_published_value_in_the_window_is_an_error(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "s.duckdb")
+    suspended = pl.DataFrame({"index_id": ["TOK.OFF.BLEND"] * 3, "date": [date(2025, 1, d) for d in (1, 2, 3)],
+                              "value": [None, None, 1.0], "unit": ["USD/Mtok"] * 3,
+                              "status": ["SUSPENDED", "SUSPENDED", "NORMAL"], "n_venues": [0, 0, 5],
+                              "inputs_hash": ["s1", "s2", "s3"]},
+                             schema_overrides={"value": pl.Float64})
+    store.write_computation("test-suspended", pl.DataFrame(), pl.DataFrame(), suspended)
+    with pytest.raises(SpotindexError, match=r"'TOK.OFF.BLEND' has no published value in \[…, 2025-01-03\) "
+                       r"\(2 SUSPENDED day\(s\)\); widen --from/--to"):
+        load_daily(store, "TOK.OFF.BLEND", end=date(2025, 1, 3))
+    assert load_daily(store, "TOK.OFF.BLEND")["value"].to_list() == [None, None, 1.0]
+
+
+def test_venue_prices_per_week_and_day(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "s.duckdb")
+    w = venue_prices(store, TOKEN, "v1", date(2025, 1, 6), date(2025, 2, 3), unit="W")
+    assert w["period"].to_list() == [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20), date(2025, 1, 27)]
+    # the week of 27 January has 5 January days and 2 February days
+    assert w["price"][3] == pytest.approx((5 * own_venue_price(date(2025, 1, 1)) + 2 * own_venue_price(
+        date(2025, 2, 1))) / 7)
+    d = venue_prices(store, TOKEN, "v1", date(2025, 3, 30), date(2025, 4, 2), unit="D")
+    assert d["period"].to_list() == [date(2025, 3, 30), date(2025, 3, 31), date(2025, 4, 1)]
+    assert d["price"].to_list() == pytest.approx([own_venue_price(x) for x in d["period"].to_list()])
+
+
+def test_an_exposure_with_a_missing_month_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"month 2025-02 is missing \(between 2025-01 and 2025-04; 2 month\(s\) "
+                       r"missing in all\): give one row per month .* quantity 0 for a month without usage"):
+        read_exposure(write(tmp_path, "month,quantity\n2025-01,1\n2025-04,1\n2025-05,1\n"))
+    assert read_exposure(write(tmp_path, "month,quantity\n2025-03,0\n2025-01,1\n2025-02,2\n")).height == 3

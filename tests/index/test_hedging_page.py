@@ -10,7 +10,7 @@ import pytest
 
 from index import hedging, hedging_charts, hedging_page, volatility
 from index.errors import SpotindexError
-from index.hedging_data import load_daily, venue_monthly_prices
+from index.hedging_data import load_daily, venue_prices
 from tests.hedging_helpers import GPU, TOKEN, build_store
 
 
@@ -21,7 +21,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[ty
     gpu = load_daily(store, GPU)
     qty = pl.DataFrame({"month": daily["date"].dt.truncate("1mo").unique().sort(), "quantity": 100.0})
     result = hedging.simulate(hedging.monthly_settlements(daily), qty,
-                              own_price=venue_monthly_prices(store, TOKEN, "v1"))
+                              own_price=venue_prices(store, TOKEN, "v1"))
     return {"daily": daily, "gpu": gpu, "result": result, "panel": volatility.vol_panel(TOKEN, daily),
             "corr": volatility.correlations({TOKEN: daily, GPU: gpu})}
 
@@ -38,7 +38,7 @@ def test_page_is_self_contained_with_inline_svg(tmp_path: Path, inputs: dict) ->
     s = inputs["result"].stats
     assert hedging_page.pct(s.variance_reduction) in text and hedging_page.num(s.mv_ratio, 3) in text
     assert GPU in text  # the correlation table names the other series
-    for m in inputs["result"].months["month"].to_list():
+    for m in inputs["result"].periods["period"].to_list():
         assert f"<td>{m:%Y-%m}</td>" in text
 
 

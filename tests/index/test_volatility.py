@@ -105,7 +105,10 @@ def test_correlation_of_gpu_and_token_series() -> None:
     indep = got[("GPU.X", "TOK.INDEP", "daily")]
     assert indep.r is not None and abs(indep.r) < 0.35 and indep.pvalue is not None and indep.pvalue > 0.01
     assert got[("GPU.X", "TOK.FLAT", "daily")].r is None  # a flat series has no correlation
+    assert got[("GPU.X", "TOK.FLAT", "daily")].why_none == "TOK.FLAT did not move"
     assert got[("GPU.X", "TOK.SAME", "monthly")].r is None  # two months: too few points
+    assert got[("GPU.X", "TOK.SAME", "monthly")].why_none == "fewer than 3 common points"
+    assert same.why_none is None
 
 
 def test_correlation_only_over_common_dates() -> None:

@@ -1,0 +1,1 @@
+"""Tests of the helper scripts under scripts/ (own prices from a ledger)."""
