@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from index.store import Store
 from tests.conftest import FIXTURES
 from tests.test_cli import cli
 
@@ -65,6 +66,7 @@ def test_gpu_provider_summary_journey(tmp_path: Path) -> None:
 
 def test_bad_input_is_one_line_exit_1(tmp_path: Path) -> None:
     db = str(tmp_path / "s.duckdb")
+    Store(db).init()  # an empty store: each refusal below is about the arguments, not a missing file
     for args, text in [
         (("import", "quotes", str(IMP / "unknown_column.csv")), "unknown_column.csv:1: column 'price_usd_per_gpu_hr'"),
         (("import", "nope", str(IMP / "gpu_quotes.csv")), "unknown format 'nope'"),

@@ -29,7 +29,7 @@ def raw(source: str, url: str, body: bytes, status: int = 200, meta: dict[str, s
 def parse_split(src: Source, responses: Sequence[RawResponse]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(parsed frame, rows that load, quarantine) as the framework would split them."""
     df = src.parse(responses, T0)
-    good, quarantine = validate.split(df.with_columns(dataset=pl.lit("test")), "token")
+    good, quarantine = validate.split(df.with_columns(dataset=pl.lit("test")), "token", duplicates=True)
     return df, good, quarantine
 
 
