@@ -64,7 +64,10 @@ def test_gpu_provider_summary_journey(tmp_path: Path) -> None:
 
 
 def test_bad_input_is_one_line_exit_1(tmp_path: Path) -> None:
+    from index.store import Store
+
     db = str(tmp_path / "s.duckdb")
+    Store(db).init()  # an empty database: a missing one is refused before these checks (test_reliability_cli.py)
     for args, text in [
         (("import", "quotes", str(IMP / "unknown_column.csv")), "unknown_column.csv:1: column 'price_usd_per_gpu_hr'"),
         (("import", "nope", str(IMP / "gpu_quotes.csv")), "unknown format 'nope'"),

@@ -100,6 +100,7 @@ def test_a_simulated_month_settles_and_the_settlement_is_immutable(db: Path, tmp
 
 def test_publishing_before_the_month_is_final_is_refused(db: Path, tmp_path: Path) -> None:
     contracts = write_contracts(tmp_path / "contracts.toml")
+    Store(db).init()  # an empty database (a missing one is refused before any rule is applied)
     with pytest.raises(SpotindexError, match="cannot be published before 2025-03-01 09:00 UTC"):
         jobs.settle_contract(Store(db), FEB.id, publish_it=True, now=AFTER_FEB - timedelta(hours=1),
                              contracts_path=contracts)
