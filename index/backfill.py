@@ -106,6 +106,7 @@ def run_backfill(store: Store, start: date, end: date, series: Sequence[str] | N
     ids = [d.id for d in defs.indices]
     job_id = _job_id(start, end, ids, defs.methodology)
     params = {"from": start, "to": end, "series": ids, "methodology": defs.methodology}
+    store.require()  # recomputes from stored rows: a missing file is a wrong --db, not an empty store
     attempt, done = store_history.start_backfill_job(store, job_id, params, restart)
     days = day_range(start, end)
     todo = [d for d in days if d not in done]

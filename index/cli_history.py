@@ -124,7 +124,6 @@ def backfill(
     """Recompute fixings and daily values over [from, to): resumable; published values are never overwritten."""
     start, end = parse_day(from_), parse_day(to)
     store = Store(db)
-    store.require()  # recomputes from stored rows: a missing file is a wrong --db, not an empty store
     columns = (TextColumn("[bold]backfill[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("series×days"), TimeElapsedColumn(), TimeRemainingColumn())
     # the bar opens once the range and series are checked, so a refused backfill prints only its error

@@ -126,21 +126,19 @@ async def run_source(source: Source, client: httpx.AsyncClient, observed_at: dat
     if rows.height == 0 and quarantine.height == 0:
         return outcome("failed", raw=raw, error=f"source {source.name}: the response held no rows")
     if rows.height == 0:
-        return outcome("failed", q=quarantine, raw=raw,
-                       error=f"source {source.name}: all {quarantine.height} rows quarantined "
-                             f"(first reason: {quarantine['reason'][0]})")
+        return outcome("failed", q=quarantine, raw=raw, error=quarantine_summary(source.name, quarantine, 0))
     if quarantine.height:
         return outcome("partial", rows, quarantine, raw, error=quarantine_summary(source.name, quarantine, rows.height))
     return outcome("ok", rows, quarantine, raw)
 
 
 def quarantine_summary(name: str, quarantine: pl.DataFrame, loaded: int, top: int = 3) -> str:
-    """One line for a run that loaded some rows and quarantined others: how many, the main reasons."""
+    """One line for a run that quarantined rows: how many of how many, the main reasons by count."""
     counts = quarantine.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
-    parts = [f"{n}x {r if len(r) <= 90 else r[:87] + '...'}" for r, n in counts.head(top).iter_rows()]
+    parts = [f"{n}x {r if len(r) <= 160 else r[:157] + '...'}" for r, n in counts.head(top).iter_rows()]
     more = f"; {counts.height - top} other reasons" if counts.height > top else ""
-    return (f"source {name}: {quarantine.height} of {quarantine.height + loaded} rows quarantined "
-            f"({'; '.join(parts)}{more})")
+    share = f"all {quarantine.height}" if loaded == 0 else f"{quarantine.height} of {quarantine.height + loaded}"
+    return f"source {name}: {share} rows quarantined ({'; '.join(parts)}{more})"
 
 
 def screen(outcomes: Sequence[SourceOutcome], last_accepted: dict[str, pl.DataFrame] | None = None

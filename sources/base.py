@@ -356,10 +356,10 @@ def time_problem(value: Any, observed_at: datetime, what: str, max_age: timedelt
     date_only = isinstance(value, str) and len(value.strip()) == 10
     slack = timedelta(days=1) if date_only else FUTURE_SLACK  # a bare date may be another time zone's today
     if ts > observed_at + slack:
-        return f"{what} {str(value)[:32]} is after the observation time {observed_at:%Y-%m-%dT%H:%MZ}: {future}"
+        return f"{future}: {what} {str(value)[:32]} is after the observation time {observed_at:%Y-%m-%dT%H:%MZ}"
     if max_age is not None and ts < observed_at - max_age:
-        return (f"{what} {str(value)[:32]} is {(observed_at - ts).days} days before the observation "
-                f"(limit {max_age.days}): stale data")
+        return (f"stale data: {what} {str(value)[:32]} is {(observed_at - ts).days} days before the observation "
+                f"(limit {max_age.days})")
     return None
 
 

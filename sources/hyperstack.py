@@ -99,8 +99,8 @@ class Hyperstack(Source):
             return None  # a past price, not the current one
         problems = []
         if start and start > observed_at:  # a scheduled price: quarantined with the reason, never loaded
-            problems.append(f"start_time {e.get('start_time')} is after the observation time "
-                            f"{observed_at:%Y-%m-%dT%H:%MZ}: not yet the price in effect")
+            problems.append(f"not yet the price in effect: start_time {e.get('start_time')} is after the "
+                            f"observation time {observed_at:%Y-%m-%dT%H:%MZ}")
         value = as_float(e.get("value"))
         if e.get("value") is None:
             problems.append("value is null: not offered")

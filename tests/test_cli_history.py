@@ -57,8 +57,6 @@ def test_gpu_provider_summary_journey(tmp_path: Path) -> None:
     # only determined ones: 2 valid fixings of 24 is below methodology v1's 12, so the day has no value
     assert df["n_fixings"].to_list() == [24] and df["value"][0] is None
     assert df["status"][0] in ("SUSPENDED", "CONTINGENCY")
-    from index.store import Store
-
     fx = Store(db).frame("SELECT fixing_time, value FROM latest_fixings WHERE index_id = 'GPU.H100-SXM.OD.NEO' "
                          "AND n_quotes > 0 ORDER BY fixing_time")
     assert fx["value"].to_list() == pytest.approx([2.95, (2.49 + 2.95) / 2])

@@ -26,7 +26,7 @@ from index.store import Store
 from tests.conftest import REPLAY
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ["lambdalabs", "hyperbolic", "runpod", "verda", "vastai", "shadeform"]
+SOURCES = ["lambdalabs", "hyperbolic"]
 SERIES = ["GPU.H100-SXM.OD.NEO", "GPU.A100-80GB.OD.NEO"]
 DAY1, DAY2 = date(2026, 11, 19), date(2026, 11, 20)
 

@@ -177,4 +177,4 @@ def test_a_term_not_yet_in_effect_is_quarantined(name: str) -> None:
                    [name], t1)
     o = sf.run_round(cap, [name], t1)[0]
     assert o.status == "failed" and o.rows_loaded == 0, o.error
-    assert o.quarantine["reason"].str.contains("term effectiveDate .* not yet the price in effect").all()
+    assert o.quarantine["reason"].str.contains("not yet the price in effect: term effectiveDate").all()
