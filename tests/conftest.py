@@ -36,3 +36,16 @@ def raw(source: str, body: bytes | str, url: str = "https://example.test/api", m
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "test.duckdb"
+
+
+# The longest test files (measured with --durations, about 25-45 s each on one worker) go first:
+# make test hands whole files to two workers in collection order (--dist loadfile), and a long file
+# collected last would run alone at the end.
+LONG_FILES = ("test_daemon.py", "test_cli.py", "test_cli_oracle.py", "test_schedule.py", "test_cli_history.py",
+              "test_html_page.py", "test_api.py", "test_store.py", "test_reliability_cli.py", "test_oracle.py",
+              "test_reliability_crash.py", "test_cli_hedge.py", "test_backfill_real.py", "test_cli_tokens.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FILES)))  # stable: order within a file kept

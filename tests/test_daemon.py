@@ -22,9 +22,14 @@ import duckdb
 import pytest
 
 from tests.conftest import REPLAY
+from tests.reliability.crash import fast_data_dir
 
 ARGS = ["--replay", str(REPLAY), "--tick", "0.1", "--replay-step", "4"]
 TIMEOUT = 120
+# The reference and the kill/restart runs: three sources and five GPU series (data/ cut down as in
+# the crash trials), so a run takes seconds; every job (scrape, fixings, publication) still runs,
+# and on 2026-11-20 the five series have values (NORMAL and LOW_CONFIDENCE) to compare.
+FAST = ["--source", "shadeform", "--source", "hyperbolic", "--source", "lambdalabs"]
 
 
 STARTED: list[subprocess.Popen[str]] = []
@@ -43,11 +48,12 @@ def _no_daemon_left_behind() -> Iterator[None]:
 class DaemonProcess:
     """``spotindex daemon`` in a subprocess, its log lines read as they come."""
 
-    def __init__(self, root: Path, *extra: str):
+    def __init__(self, root: Path, *extra: str, data: Path | None = None):
         self.root = root
         cmd = [sys.executable, "-m", "index", "daemon", "--db", str(root / "s.duckdb"), "--out", str(root / "pub"),
                *ARGS, *extra]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        env = {**os.environ, "SPOTINDEX_DATA": str(data)} if data else None
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
         STARTED.append(self.proc)
         self.lines: list[str] = []
         self._q: queue.Queue[str | None] = queue.Queue()
@@ -124,10 +130,15 @@ def no_duplicates(db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], dict[str, object]]:
+def fast_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fast_data_dir(tmp_path_factory.mktemp("daemon-data"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, fast_data: Path) -> tuple[Path, list[str], dict[str, object]]:
     """An uninterrupted run; a 'notebook' holds the analyst snapshot open while the second day is published."""
     root = tmp_path_factory.mktemp("daemon-ref")
-    d = DaemonProcess(root, "--stop-when-done")
+    d = DaemonProcess(root, "--stop-when-done", *FAST, data=fast_data)
     d.wait_for(lambda x: "job publish ok" in x and "2026-11-19" in x)
     notebook = duckdb.connect(str(root / "s-analyst.duckdb"), read_only=True)
     seen: dict[str, object] = {"before": notebook.execute("SELECT count(*) FROM publications").fetchone()}
@@ -166,15 +177,16 @@ def test_publication_succeeds_while_a_notebook_holds_the_snapshot(
 
 
 def test_killed_twice_and_restarted_equals_the_uninterrupted_run(
-        reference: tuple[Path, list[str], dict[str, object]], tmp_path: Path) -> None:
+        reference: tuple[Path, list[str], dict[str, object]], tmp_path: Path, fast_data: Path) -> None:
     ref_root = reference[0]
-    first = DaemonProcess(tmp_path, "--stop-when-done")
+    assert query(ref_root / "s.duckdb", "SELECT count(value) FROM index_values WHERE date = '2026-11-20'") == [(5,)]
+    first = DaemonProcess(tmp_path, "--stop-when-done", *FAST, data=fast_data)
     first.wait_for(lambda x: "publishing 2026-11-19" in x)  # in the middle of a publication
     first.kill()
-    second = DaemonProcess(tmp_path, "--stop-when-done")
+    second = DaemonProcess(tmp_path, "--stop-when-done", *FAST, data=fast_data)
     second.wait_for(lambda x: "job scrape ok" in x, count=2)  # in the middle of the hourly jobs
     second.kill()
-    third = DaemonProcess(tmp_path, "--stop-when-done")
+    third = DaemonProcess(tmp_path, "--stop-when-done", *FAST, data=fast_data)
     assert third.finish() == 0, "".join(third.lines[-30:])
     assert outcome(tmp_path) == outcome(ref_root)
     no_duplicates(tmp_path / "s.duckdb")
