@@ -188,6 +188,7 @@ def explicit_weighted_median(venues: pl.LazyFrame, quotes: pl.LazyFrame, keys: l
     """Weighted median of venue medians with explicit weights per venue (others: default_weight)."""
     table = pl.LazyFrame({"venue": list(params["weights"]), "_w": [float(v) for v in params["weights"].values()]},
                          schema={"venue": pl.String, "_w": pl.Float64})
+    table = table.with_columns(pl.col("venue").cast(venues.collect_schema()["venue"]))  # String or Categorical
     weighted = venues.join(table, on="venue", how="left").with_columns(
         pl.col("_w").fill_null(float(params["default_weight"])))
     return weighted_median(weighted, keys, "venue_median", "_w")

@@ -89,7 +89,9 @@ def prefer_first_party(eligible: pl.LazyFrame, first_party: Mapping[str, tuple[s
     table = canonical.first_party_source_sets() if first_party is None else first_party
     pairs = pl.LazyFrame([(v, s) for v, ss in table.items() for s in ss], schema={"venue": pl.String,
                                                                                    "_fp": pl.String}, orient="row")
-    columns = eligible.collect_schema().names()
+    schema = eligible.collect_schema()
+    columns = schema.names()
+    pairs = pairs.with_columns(pl.col("venue").cast(schema["venue"]), pl.col("_fp").cast(schema["source"]))
     group = ["index_id", "fixing_time", "venue"]
     # only a venue that has a first-party source can lose rows: the others pass untouched (on a
     # market of millions of rows the group test below is most of this function's time)
