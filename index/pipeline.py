@@ -279,11 +279,9 @@ def eligible(obs: pl.LazyFrame, start: datetime, end: datetime) -> pl.LazyFrame:
     never depends on row order). Where a venue's own API has quotes at a fixing, other sources'
     reports of that venue are dropped (index.precedence: first-party wins, never counted twice).
     """
-    first_fix = (
-        pl.when(pl.col("observed_at") == pl.col("observed_at").dt.truncate("1h"))
-        .then(pl.col("observed_at"))
-        .otherwise(pl.col("observed_at").dt.truncate("1h") + pl.duration(hours=1))
-    )
+    # the first whole UTC hour at or after t, on the microsecond count (UTC: no calendar needed)
+    hour_us = 3_600_000_000
+    first_fix = ((pl.col("observed_at").cast(pl.Int64) + (hour_us - 1)) // hour_us * hour_us).cast(UTC_TIME)
     window_end = pl.col("observed_at") + pl.duration(microseconds=(pl.col("window_hours") * 3.6e9).cast(pl.Int64))
     offer = ["index_id", "source", "offer_id"]
     nxt = pl.col("observed_at").shift(-1).over(offer, order_by=["observed_at", "price"])
@@ -522,6 +520,28 @@ def _hexdigests(texts: pl.Series) -> pl.Series:
 
 def _sha256(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(_hexdigests, return_dtype=pl.String)
+
+
+def _hexdigests_of_pairs(pairs: pl.Series) -> pl.Series:
+    """SHA-256 of ``head + "\n" + body`` for each (head, body) struct, fed in two parts: the
+    same digest as of the joined text, without building a month's input lines twice."""
+    heads = pairs.struct.field("head").cast(pl.Binary).to_list()
+    bodies = pairs.struct.field("body").cast(pl.Binary).to_list()
+
+    def digest(i: int) -> str:
+        h = hashlib.sha256(heads[i])
+        h.update(b"\n")
+        h.update(bodies[i])
+        return h.hexdigest()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pl.Series(list(pool.map(digest, range(len(heads)), chunksize=64)), dtype=pl.String)
+
+
+def _sha256_joined(head: pl.Expr, body: pl.Expr) -> pl.Expr:
+    """``_sha256(concat_str([head, body], separator="\n"))`` with neither part null."""
+    return pl.struct(head.alias("head"), body.alias("body")).map_batches(_hexdigests_of_pairs,
+                                                                         return_dtype=pl.String)
 
 
 def _input_lines(quotes: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
@@ -839,7 +859,7 @@ def run_days(gpu_quotes: pl.LazyFrame, token_prices: pl.LazyFrame, defs: Definit
                        pl.col("carried_from").dt.to_string("%Y-%m-%dT%H:%M:%SZ").fill_null("none"),
                        _bits(pl.when(pl.col("carried_from").is_not_null()).then(pl.col("value"))))
     fx = fx.with_columns(
-        inputs_hash=_sha256(pl.concat_str([header, pl.col("_lines").fill_null("")], separator="\n")),
+        inputs_hash=_sha256_joined(header, pl.col("_lines").fill_null("")),
         methodology_version=pl.lit(version),
     ).select(FIXING_COLUMNS).cache()
     dv = daily(fx, venues, quotes, hourly_defs, params, first, prior, version, end)
