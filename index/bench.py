@@ -5,7 +5,8 @@ runs in its own child process (``python -m index.bench part NAME ...``), so its 
 own. The parts:
 
 1. ``spotindex``  full recompute of the hourly fixings and daily values of every series over the
-   range, month by month from the store (one read per month plus the 7-day look-back), each
+   range, month by month from the store (each row read once: a month's look-back, the last
+   7 days and 2 hours of the month before, is kept in memory from that month's read), each
    month one ``pipeline.run_days`` pass with the prior state carried in memory
    (``Prior.advance``), as a backfill.
 2. ``pandas``     the comparable rules in plain pandas (``groupby().apply`` per fixing, scipy for
@@ -86,22 +87,26 @@ def day_list(first: date, end: date) -> list[date]:
 def spotindex_recompute(store: Store, defs: Any, first: date, end: date) -> tuple[pl.DataFrame, int]:
     """Fixings of every series for the days [first, end), month by month from the store.
 
-    Each month is one ``pipeline.run_days`` pass (the pipeline's columns of the month and its
-    look-back read once), the prior state carried from month to month with ``Prior.advance``,
+    Each month is one ``pipeline.run_days`` pass (the pipeline's columns of the month read
+    once; its look-back is the end of the previous month's frame, or read with the first
+    month), the prior state carried from month to month with ``Prior.advance``,
     as a backfill does. Returns the fixings (index_id, fixing_time, value, status,
     carried_from) and the quote rows the months held (not counting the look-back)."""
     back = pipeline.lookback(defs)
     prior = pipeline.Prior.empty()
     tokens = _empty_tokens()
     out, rows = [], 0
+    tail: pl.DataFrame | None = None  # the previous month's last look-back of rows, kept in memory
     for m_first, m_end in simulate.months(first, (end - first).days):
         lo, hi = pipeline.day_bounds(m_first)[0], pipeline.day_bounds(m_end)[0]
-        quotes = store.gpu_quotes(lo - back, hi, columns=pipeline.GPU_INPUT_COLUMNS).collect()
+        fresh = store.gpu_quotes(lo - back if tail is None else lo, hi, columns=pipeline.GPU_INPUT_COLUMNS).collect()
+        quotes = fresh if tail is None else pl.concat([tail, fresh])
         rows += quotes.filter(pl.col("observed_at") >= lo).height
         r = pipeline.run_days(quotes.lazy(), tokens, defs, m_first, m_end, prior)
         out.append(r.fixings.select("index_id", "fixing_time", "value", "status", "carried_from"))
         prior = prior.advance(r.fixings, r.venues, r.values, defs, m_end)
-        del quotes
+        tail = quotes.filter(pl.col("observed_at") >= hi - back)
+        del quotes, fresh
     return pl.concat(out), rows
 
 
