@@ -178,3 +178,27 @@ def test_page_renders_in_headless_chromium(tmp_path: Path) -> None:
     pixels = imread(shot)
     assert pixels.shape[0] == 1600 and pixels.shape[1] == 1280
     assert float(pixels[..., :3].std()) > 0.05, "the screenshot is not blank"
+
+
+def _history(n: int, weak: bool) -> pl.DataFrame:
+    days = [date(2026, 11, 20) - __import__("datetime").timedelta(days=n - 1 - i) for i in range(n)]
+    return pl.DataFrame({"date": days, "value": [2.0 + 0.05 * i for i in range(n)],
+                         "p25": [1.9 + 0.05 * i for i in range(n)], "p75": [2.2 + 0.05 * i for i in range(n)],
+                         "status": ["LOW_CONFIDENCE" if weak and i % 3 == 0 else "NORMAL" for i in range(n)]},
+                        schema_overrides={"date": pl.Date})
+
+
+def test_a_chart_drawn_after_others_equals_the_chart_drawn_on_a_new_figure() -> None:
+    """Charts share one figure per process (cleared each time): what came before must not show."""
+    day = date(2026, 11, 20)
+    cases = [("A", _history(60, True), "USD/GPU-hour"), ("B", _history(1, False), "USD/Mtok"),
+             ("C", _history(0, False), "USD/GPU-hour"), ("D", _history(90, False), "USD/Mtok")]
+    alone = {}
+    for sid, h, unit in cases:
+        html_page._FIGURE.clear()
+        alone[sid] = html_page.chart_svg(sid, h, unit, day)
+    html_page._FIGURE.clear()
+    for order in (cases, cases[::-1], cases[1:] + cases[:1]):
+        for sid, h, unit in order:
+            assert html_page.chart_svg(sid, h, unit, day) == alone[sid], sid
+    assert "no values in the last 90 days" in alone["C"] and alone["A"] != alone["D"]
