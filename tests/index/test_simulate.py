@@ -60,3 +60,19 @@ def test_bulk_insert_matches_insert_frame(tmp_path) -> None:
     assert na == nb
     key = ["source", "offer_id", "observed_at"]
     assert a.gpu_quotes().collect().sort(key).equals(b.gpu_quotes().collect().sort(key))
+
+
+def test_bulk_insert_keeps_the_first_row_of_a_key_given_twice(tmp_path) -> None:
+    frame = next(simulate.generate(SMALL, 1)).head(50)
+    key = ["source", "offer_id", "observed_at"]
+    # the key of row 10 again, further down, with another price: the earlier row wins
+    clash = frame.slice(10, 1).with_columns(pl.col("price_usd_per_gpu_hour") * 2, pl.col("price_usd_per_hour") * 2)
+    doubled = pl.concat([frame.head(30), clash, frame.slice(30)])
+    store = Store(tmp_path / "s.duckdb")
+    with store.write() as con:
+        added = store.bulk_insert_gpu_quotes(con, doubled)
+    stored = store.gpu_quotes().collect()
+    assert added == frame.unique(subset=key).height == stored.height
+    row = frame.slice(10, 1)
+    got = stored.join(row.select(key), on=key, how="semi")
+    assert got["price_usd_per_gpu_hour"].to_list() == row["price_usd_per_gpu_hour"].to_list()
