@@ -7,7 +7,7 @@ DB ?= data/spotindex.duckdb
 REPLAY ?= data/replay/2026-11-20
 KEY ?= keys/spotindex.key
 
-.PHONY: run test lint typecheck clean replay backfill-check bench
+.PHONY: run test lint typecheck clean replay backfill-check bench profile
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ backfill-check: $(STAMP)
 BENCH_DB ?= data/bench.duckdb
 bench: $(STAMP)
 	$(BIN)/python -m index.bench --db $(BENCH_DB) --out BENCHMARKS.md
+
+# where the unmet targets spend their time: pyinstrument, and perf when installed (after make bench)
+profile: $(STAMP)
+	$(BIN)/python -m index.bench_profile --db $(BENCH_DB) --out PROFILE.md
 
 # Regenerate the bundled replay snapshot from scripts/replay_factory (deterministic).
 replay: $(STAMP)

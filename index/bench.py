@@ -262,7 +262,10 @@ def duckdb_fixings(db: Path, defs: Any, first: date, end: date, threads: int | N
 
 # ---- 4. ingest -------------------------------------------------------------------------------------
 
-def ingest(rows: int, workdir: Path) -> dict[str, Any]:
+INGEST_MODES = ("insert_frame", "bulk", "no_pk")
+
+
+def ingest(rows: int, workdir: Path, modes: Sequence[str] = INGEST_MODES) -> dict[str, Any]:
     import duckdb
 
     frames, n = [], 0
@@ -273,7 +276,7 @@ def ingest(rows: int, workdir: Path) -> dict[str, Any]:
             break
     frame = pl.concat(frames)
     res: dict[str, Any] = {"rows": frame.height}
-    for mode in ("insert_frame", "bulk", "no_pk"):
+    for mode in modes:
         path = workdir / f"ingest-{mode}.duckdb"
         path.unlink(missing_ok=True)
         if mode == "no_pk":
@@ -445,7 +448,7 @@ def run_part(name: str, args: argparse.Namespace) -> dict[str, Any]:
         dfx.write_parquet(args.result)
         res = {"fixings": dfx.height}
     elif name == "ingest":
-        res = ingest(args.ingest_rows, Path(args.workdir))
+        res = ingest(args.ingest_rows, Path(args.workdir), args.ingest_modes.split(","))
     elif name == "scrape":
         res = scrape_mock()
     elif name == "day":
@@ -513,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pandas-days", type=int, default=7)
     ap.add_argument("--pandas-offset", type=int, default=14)
     ap.add_argument("--ingest-rows", type=int, default=10_000_000)
+    ap.add_argument("--ingest-modes", default=",".join(INGEST_MODES), help="part ingest: which of the loads to run")
     ap.add_argument("--part-days", type=int, default=0)
     ap.add_argument("--scaling", default="7,72", help="extra spotindex runs on the first N days (scaling points)")
     ap.add_argument("--workdir", default="")
