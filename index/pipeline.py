@@ -546,8 +546,11 @@ def _sha256_joined(head: pl.Expr, body: pl.Expr) -> pl.Expr:
 
 def _input_lines(quotes: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """The sorted input rows of each group: source|offer_id|observed_at|price (IEEE-754 bits)."""
+    # formatted as the naive UTC wall time: the same text, without a time-zone conversion per row
+    # (a third of the formatting's time on a month's 4.27M lines)
     line = pl.format("{}|{}|{}|{}", "source", "offer_id",
-                     pl.col("observed_at").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"), _bits(pl.col("price")))
+                     pl.col("observed_at").cast(pl.Datetime("us")).dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                     _bits(pl.col("price")))
     # formatted as a column first, then sorted and joined per group: formatting inside the
     # aggregation costs about twice as much (measured on a month: 1.7 s against 1.1 s)
     return (quotes.select(*keys, _line=line)
