@@ -42,6 +42,7 @@ CATEGORIES: list[tuple[str, str, str]] = [
     ("memory copy (memmove/memcpy)", r"", r"mem(move|cpy)"),
     ("byte comparison (memcmp: string and row-encoded keys)", r"", r"memcmp"),
     ("SHA-256 (OpenSSL: the inputs hash)", r"libcrypto", r""),
+    ("locks (pthread mutex)", r"libc|libpthread", r"pthread_mutex|lll_lock|futex"),
     ("DuckDB: ART index (the primary key)", r"duckdb",
      r"duckdb::(ART|Node|Prefix|Leaf|FixedSize|BoundIndex|IndexStorage|Iterator)\w*|ARTKey|ARTOperator"),
     ("DuckDB: string storage and compression (FSST, dictionary)", r"duckdb",
@@ -56,10 +57,21 @@ CATEGORIES: list[tuple[str, str, str]] = [
     ("polars: gather, filter, concatenate, cast", r"polars", r"gather|take_|filter|concat|extend|cast|push_value"),
     ("polars: other", r"polars", r""),
     ("Python interpreter", r"libpython|python3", r""),
-    ("numpy, scipy, other libraries", r"", r""),
+    ("other (libc, numpy and other libraries)", r"", r""),
+]
+
+# functions whose inclusive share (themselves and what they call) the bulk load's call-graph
+# profile reports: where DuckDB's insert spends its time
+INGEST_FUNCTIONS: list[tuple[str, str]] = [
+    ("duckdb::ART::Append", "primary key: ART inserts at commit (LocalStorage::LocalMerge, one thread)"),
+    ("duckdb::RowGroup::WriteToDisk", "row groups written to the file (compression included)"),
+    ("duckdb::dict_fsst::DictFSSTCompressionState::Compress", "string compression (dictionary + FSST)"),
+    ("<polars_core::series::Series>::to_arrow", "polars frame -> Arrow (string views to offsets)"),
+    ("duckdb::ArrowBatchImporter::Next", "DuckDB reading the Arrow frame"),
 ]
 
 _PERF_LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)\s*$")
+_CHILDREN_LINE = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,17 @@ def parse_perf_report(text: str) -> list[Sample]:
         if m:
             out.append(Sample(float(m.group(1)), m.group(2), m.group(4)))
     return out
+
+
+def inclusive_shares(text: str, functions: Sequence[str]) -> dict[str, float]:
+    """Each named function's inclusive share of samples, from ``perf report --children --sort sym
+    -g none`` (0.0 for a function not sampled)."""
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        m = _CHILDREN_LINE.match(line)
+        if m and m.group(4) in functions:
+            found[m.group(4)] = max(found.get(m.group(4), 0.0), float(m.group(1)))
+    return {f: found.get(f, 0.0) for f in functions}
 
 
 def category(s: Sample) -> str:
@@ -169,14 +192,22 @@ def pyinstrument_text(fn: Any, *args: Any) -> tuple[dict[str, Any], str]:
     return res, text
 
 
-def perf_record(cmd: list[str], workdir: Path, name: str) -> tuple[list[Sample], str]:
-    """Native self-time of ``cmd`` over all its threads (``perf record -F 499``)."""
+def perf_record(cmd: list[str], workdir: Path, name: str, call_graph: bool = False
+                ) -> tuple[list[Sample], str]:
+    """Native self-time of ``cmd`` over all its threads (``perf record``); with ``call_graph``
+    also the ``--children`` report (inclusive shares, from DWARF call graphs)."""
     data = workdir / f"{name}.perf.data"
-    subprocess.run(["perf", "record", "-F", "499", "-o", str(data), "--", *cmd], check=True,
-                   capture_output=True, text=True)
-    rep = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--sort", "dso,sym", "--stdio",
-                          "--percent-limit", "0.05"], check=True, capture_output=True, text=True)
-    return parse_perf_report(rep.stdout), rep.stdout
+    rec = ["perf", "record", "-o", str(data)] + (["-F", "199", "--call-graph", "dwarf,8192"] if call_graph
+                                                 else ["-F", "499"])
+    subprocess.run([*rec, "--", *cmd], check=True, capture_output=True, text=True)
+    base = ["perf", "report", "-i", str(data), "--sort", "dso,sym", "--stdio", "--percent-limit", "0.05"]
+    rep = subprocess.run([*base, "--no-children", "-g", "none"], check=True, capture_output=True, text=True)
+    children = ""
+    if call_graph:
+        children = subprocess.run(["perf", "report", "-i", str(data), "--children", "--sort", "sym", "--stdio",
+                                   "-g", "none"], check=True, capture_output=True, text=True).stdout
+    data.unlink(missing_ok=True)
+    return parse_perf_report(rep.stdout), children
 
 
 def perf_section(samples: Sequence[Sample], top: int = 15) -> list[str]:
@@ -241,15 +272,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         for title, cmd, name in ((f"Recompute, {args.days} days", rec_cmd, "recompute"),
                                  ("Bulk load", ing_cmd, "ingest")):
             print(f"perf: {name} ...", flush=True)
+            graph = name == "ingest"
             try:
-                samples, _ = perf_record(cmd, work, name)
+                samples, children = perf_record(cmd, work, name, call_graph=graph)
             except subprocess.CalledProcessError as e:
                 out += [f"## {title}: perf (native, all threads)", "",
                         f"`perf record` failed (exit {e.returncode}): {(e.stderr or '').strip()[-300:]}", ""]
                 continue
-            out += [f"## {title}: perf (native, all threads)", "", f"`perf record -F 499 -- {' '.join(cmd[1:3])} "
-                    f"...`: self time by category, over every thread of the child process.", ""]
+            how = "-F 199 --call-graph dwarf" if graph else "-F 499"
+            out += [f"## {title}: perf (native, all threads)", "", f"`perf record {how} -- python -m "
+                    f"index.bench_profile child-{name} ...`: self time by category, over every thread of the child "
+                    "process (which also starts Python and reads its input).", ""]
             out += perf_section(samples)
+            if graph:
+                out += ["", "Inclusive shares (the function and everything it calls), from the call graphs:", "",
+                        "| share of samples | function | what it is |", "|---:|---|---|"]
+                shares = inclusive_shares(children, [f for f, _ in INGEST_FUNCTIONS])
+                out += [f"| {shares[f]:.1f}% | `{f}` | {what} |" for f, what in INGEST_FUNCTIONS]
             out.append("")
     text = "\n".join(out)
     Path(args.out).write_text(text)

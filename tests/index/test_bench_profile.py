@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.bench_profile import Sample, by_category, category, parse_perf_report, short_symbol
+from index.bench_profile import Sample, by_category, category, inclusive_shares, parse_perf_report, short_symbol
 
 PERF_TEXT = """\
 # To display the perf.data header info, please use --header/--header-only options.
@@ -27,15 +27,26 @@ PERF_TEXT = """\
      0.80%  _polars_runtime.abi3.so  [.] polars_core::chunked_array::ops::gather::gather_idx_array_unchecked<f64>
      0.50%  libpython3.11.so.1.0     [.] _PyEval_EvalFrameDefault
      0.30%  libfoo.so                [.] something
+     0.20%  libc.so.6                [.] pthread_mutex_lock@@GLIBC_2.2.5
+"""
+
+CHILDREN_TEXT = """\
+# Children      Self  Symbol
+#
+    53.15%     0.00%  [.] duckdb::ExecutorTask::Execute
+    25.10%     0.19%  [.] duckdb::ART::Append
+    22.66%     0.05%  [.] duckdb::ART::InsertKeys
+    16.51%     0.00%  [.] duckdb::RowGroup::WriteToDisk
+    13.12%     0.00%  [.] duckdb::RowGroup::WriteToDisk
 """
 
 
 def test_every_sample_line_is_parsed_and_headers_are_not() -> None:
     samples = parse_perf_report(PERF_TEXT)
-    assert len(samples) == 12
+    assert len(samples) == 13
     assert samples[0] == Sample(9.49, "libc.so.6", "__memmove_avx512_unaligned_erms")
     assert samples[3].symbol.endswith("::insert_keys_subset")
-    assert sum(s.percent for s in samples) == pytest.approx(31.84)
+    assert sum(s.percent for s in samples) == pytest.approx(32.04)
 
 
 @pytest.mark.parametrize(("index", "expected"), [
@@ -50,7 +61,8 @@ def test_every_sample_line_is_parsed_and_headers_are_not() -> None:
     (8, "DuckDB: other"),
     (9, "polars: gather, filter, concatenate, cast"),
     (10, "Python interpreter"),
-    (11, "numpy, scipy, other libraries"),
+    (11, "other (libc, numpy and other libraries)"),
+    (12, "locks (pthread mutex)"),
 ])
 def test_each_symbol_falls_in_its_category(index: int, expected: str) -> None:
     assert category(parse_perf_report(PERF_TEXT)[index]) == expected
@@ -70,3 +82,9 @@ def test_short_symbols_keep_the_outer_type_and_drop_deep_generics() -> None:
     assert short.startswith("<polars_utils::parma::raw::RawTable<>>::try_get_or_insert_with::<polars_error")
     assert "{closure}" in short and "u32" not in short
     assert short_symbol("a|b" * 100, width=20) == ("a/b" * 100)[:17] + "..."
+
+
+def test_inclusive_shares_take_each_named_function_once_and_zero_for_the_unsampled() -> None:
+    shares = inclusive_shares(CHILDREN_TEXT, ["duckdb::ART::Append", "duckdb::RowGroup::WriteToDisk", "missing::f"])
+    # a function listed twice (two inlined copies) counts at its larger share, not the sum
+    assert shares == {"duckdb::ART::Append": 25.10, "duckdb::RowGroup::WriteToDisk": 16.51, "missing::f": 0.0}
