@@ -3,6 +3,7 @@ reference and the DuckDB SQL give the same fixings on generated data (the compar
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, timedelta
 
 import polars as pl
@@ -48,3 +49,35 @@ def test_mock_scrape_is_concurrent() -> None:
     r = bench.scrape_mock(n_sources=5, delay_s=0.2)
     assert r["ok"] == 5 and r["rows"] == 100
     assert r["wall"] < 5 * 0.2
+
+
+def _results(spot_walls: list[float], duck_walls: list[float]) -> dict:
+    part = {"rows": 1_000_000, "fixings": 240, "peak_rss_mb": 900.0}
+    spot = {**part, "wall": min(spot_walls), "walls": spot_walls}
+    return {
+        "machine": {"cores": 2, "memory_gb": 23.5, "cpu": "test", "python": "3.11", "polars": "x", "duckdb": "y",
+                    "pandas": "z"},
+        "stored_rows": 1_000_001, "days": 10, "spotindex": spot,
+        "scaling": [{"days": 1, "rows": 100_000, "wall": min(spot_walls) / 10, "peak_rss_mb": 100.0},
+                    {"days": 10, **spot}],
+        "pandas": {"days": 1, "fixings": 24, "wall": 3.0, "walls": [3.5, 3.0], "peak_rss_mb": 500.0},
+        "duckdb": {"fixings": 240, "wall": min(duck_walls), "walls": duck_walls, "peak_rss_mb": 800.0},
+        "agree_pandas": {"compared": 24, "max_abs_diff": 0.0, "over_tolerance": 0, "spot_only": 0},
+        "agree_duckdb": {"compared": 240, "max_abs_diff": 0.0, "over_tolerance": 0, "spot_only": 0},
+        "ingest": {"rows": 1000, "insert_frame": 2.0, "bulk": 1.0, "no_pk": 0.5, "bulk_again": 0.1,
+                   "bulk_again_added": 0, "peak_rss_mb": 300.0},
+        "scrape": {"sources": 15, "delay_s": 0.2, "wall": 0.3, "ok": 15, "rows": 300},
+        "day": {"quotes": 1000, "compute": 0.5, "publish": 0.1, "wall": 0.6},
+    }
+
+
+def test_report_gives_each_part_its_fastest_run_and_lists_every_run() -> None:
+    args = argparse.Namespace(days=10, series=2)
+    text = bench.report(_results([5.0, 4.0], [4.4, 6.0]), args)
+    assert "| 1. spotindex full recompute (10 days, by month) | 1,000,000 | 4.0 |" in text
+    assert "| 3. DuckDB SQL, one query per month | 1,000,000 | 4.4 |" in text
+    assert "DuckDB SQL / spotindex = **1.10x**" in text
+    assert "All runs (s): spotindex 5.0, 4.0; pandas (measured) 3.5, 3.0; DuckDB 4.4, 6.0." in text
+    assert "| no slower than DuckDB SQL | yes | 1.10x |" in text
+    slower = bench.report(_results([5.0, 4.8], [4.4, 6.0]), args)
+    assert "| no slower than DuckDB SQL | **no** | 0.92x |" in slower
