@@ -547,7 +547,7 @@ def _sha256_joined(head: pl.Expr, body: pl.Expr) -> pl.Expr:
 def _input_lines(quotes: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """The sorted input rows of each group: source|offer_id|observed_at|price (IEEE-754 bits)."""
     # formatted as the naive UTC wall time: the same text, without a time-zone conversion per row
-    # (a third of the formatting's time on a month's 4.27M lines)
+    # (4.27M values, a month's lines: 0.60-1.00 s -> 0.53-0.75 s)
     line = pl.format("{}|{}|{}|{}", "source", "offer_id",
                      pl.col("observed_at").cast(pl.Datetime("us")).dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"),
                      _bits(pl.col("price")))
