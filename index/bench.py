@@ -269,16 +269,21 @@ def duckdb_fixings(db: Path, defs: Any, first: date, end: date, threads: int | N
 INGEST_MODES = ("insert_frame", "bulk", "no_pk")
 
 
-def ingest(rows: int, workdir: Path, modes: Sequence[str] = INGEST_MODES) -> dict[str, Any]:
-    import duckdb
-
+def simulated_rows(rows: int) -> pl.DataFrame:
+    """The first ``rows`` normalised quotes of the default simulated market (duplicates included)."""
     frames, n = [], 0
     for f in simulate.generate(simulate.Market(), 366):
         frames.append(f.head(rows - n))
         n += frames[-1].height
         if n >= rows:
             break
-    frame = pl.concat(frames)
+    return pl.concat(frames)
+
+
+def ingest(rows: int, workdir: Path, modes: Sequence[str] = INGEST_MODES) -> dict[str, Any]:
+    import duckdb
+
+    frame = simulated_rows(rows)
     res: dict[str, Any] = {"rows": frame.height}
     for mode in modes:
         path = workdir / f"ingest-{mode}.duckdb"

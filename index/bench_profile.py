@@ -152,13 +152,7 @@ def recompute(db: Path, days: int, series: int = 10) -> dict[str, Any]:
 
 def ingest_frame(rows: int, path: Path) -> None:
     """``rows`` simulated quotes written to parquet (made once, outside the profiled load)."""
-    frames, n = [], 0
-    for f in simulate.generate(simulate.Market(), 366):
-        frames.append(f.head(rows - n))
-        n += frames[-1].height
-        if n >= rows:
-            break
-    pl.concat(frames).write_parquet(path)
+    bench.simulated_rows(rows).write_parquet(path)
 
 
 def bulk_load(frame_path: Path, workdir: Path) -> dict[str, Any]:
